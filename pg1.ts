@@ -1,0 +1,13 @@
+import { PGlite } from '@electric-sql/pglite';
+const t0 = performance.now();
+const db = await PGlite.create();
+console.log('init ms', performance.now() - t0);
+const r = await db.query('select version(), now()');
+console.log(r.rows);
+const t1 = performance.now();
+const dump = await db.dumpDataDir('none');
+console.log('dump', dump.size, performance.now() - t1);
+const t2 = performance.now();
+const db2 = await PGlite.create({ loadDataDir: dump });
+console.log('load ms', performance.now() - t2, (await db2.query('select 1 as x')).rows);
+console.log(process.memoryUsage().rss/1e6);

@@ -1,0 +1,78 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import './context.ts';
+import { apiKeyAuth } from './auth.ts';
+import { handleError } from './errors.ts';
+import { ErrorBody } from './schemas.ts';
+import type { OrganizationService } from '../modules/organizations/service.ts';
+import { adminRoutes } from '../modules/organizations/admin-routes.ts';
+
+export interface ServerOptions {
+  logger: FastifyServerOptions['logger'];
+  bodyLimitBytes: number;
+  adminKey: string | null;
+  organizations: OrganizationService;
+  /** The /api/v1 resource routes, each a plugin built around its service. */
+  apiRoutes: FastifyPluginAsyncTypebox[];
+}
+
+export const buildServer = async (options: ServerOptions): Promise<FastifyInstance> => {
+  const app = Fastify({
+    logger: options.logger,
+    bodyLimit: options.bodyLimitBytes,
+    // Types are checked, never coerced: "5" is not a number here, as a price must be a string and a count an integer.
+    ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false, useDefaults: false } },
+    requestIdHeader: 'x-request-id',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Lago's clients send `Content-Type: application/json` with an empty body on some POSTs (void, retry): read as {}.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = (body as string).trim();
+    if (text === '') return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      const error = Object.assign(new Error('Body is not valid JSON'), { statusCode: 400, code: 'BILLOW_INVALID_JSON' });
+      done(error, undefined);
+    }
+  });
+
+  app.addSchema(ErrorBody);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Billow API',
+        version: '1.0.0',
+        description: 'Usage-based billing with a Lago v1 compatible API. Authenticate with `Authorization: Bearer <api key>`.',
+      },
+      servers: [{ url: '/' }],
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearerAuth: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((_request, reply) =>
+    reply.status(404).send({ status: 404, error: 'Not Found', code: 'resource_not_found' }),
+  );
+
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', apiKeyAuth(options.organizations));
+      for (const routes of options.apiRoutes) await api.register(routes);
+    },
+    { prefix: '/api/v1' },
+  );
+
+  if (options.adminKey) {
+    await app.register(adminRoutes(options.organizations, options.adminKey), { prefix: '/admin/v1' });
+  }
+  return app;
+};

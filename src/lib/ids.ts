@@ -1,0 +1,7 @@
+import { uuidv7 } from 'uuidv7';
+
+/** A new `lago_id`: UUID v7, so ids sort by creation time and index pages stay warm. */
+export const newId = (): string => uuidv7();
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);

@@ -1,0 +1,59 @@
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../../db/database.ts';
+import { apiKeys, organizations } from '../../db/schema/index.ts';
+import type { Organization } from './types.ts';
+
+export const insertOrganization = async (db: Db, row: typeof organizations.$inferInsert): Promise<Organization> => {
+  const [created] = await db.insert(organizations).values(row).returning();
+  return created!;
+};
+
+export const insertApiKey = async (db: Db, row: typeof apiKeys.$inferInsert): Promise<void> => {
+  await db.insert(apiKeys).values(row);
+};
+
+/** The organization and the stored digest of a live key, found by the digest of the presented key. */
+export const findByKeyDigest = async (db: Db, digest: Buffer): Promise<{ organization: Organization; digest: Buffer } | null> => {
+  const rows = await db
+    .select({ organization: organizations, digest: apiKeys.keyDigest })
+    .from(apiKeys)
+    .innerJoin(organizations, eq(organizations.id, apiKeys.organizationId))
+    .where(and(eq(apiKeys.keyDigest, digest), isNull(apiKeys.revokedAt)))
+    .limit(1);
+  return rows[0] ?? null;
+};
+
+export const findOrganization = async (db: Db, id: string): Promise<Organization | null> => {
+  const rows = await db.select().from(organizations).where(eq(organizations.id, id)).limit(1);
+  return rows[0] ?? null;
+};
+
+/** Reads the organization row and locks it until the transaction ends, so concurrent changes to it queue up. */
+export const lockOrganization = async (db: Db, id: string): Promise<Organization | null> => {
+  const rows = await db.select().from(organizations).where(eq(organizations.id, id)).for('update').limit(1);
+  return rows[0] ?? null;
+};
+
+export const oldestOrganization = async (db: Db): Promise<Organization | null> => {
+  const rows = await db.select().from(organizations).orderBy(asc(organizations.createdAt), asc(organizations.id)).limit(1);
+  return rows[0] ?? null;
+};
+
+export const updateOrganization = async (
+  db: Db,
+  id: string,
+  changes: Partial<typeof organizations.$inferInsert>,
+): Promise<Organization> => {
+  const [updated] = await db.update(organizations).set(changes).where(eq(organizations.id, id)).returning();
+  return updated!;
+};
+
+/** Hands out the next customer number of an organization; the row lock makes concurrent creations wait their turn. */
+export const nextCustomerSequence = async (db: Db, id: string): Promise<number> => {
+  const [row] = await db
+    .update(organizations)
+    .set({ customersSequence: sql`${organizations.customersSequence} + 1` })
+    .where(eq(organizations.id, id))
+    .returning({ value: organizations.customersSequence });
+  return row!.value;
+};
