@@ -7,13 +7,34 @@ import { createOrganizationService } from './modules/organizations/service.ts';
 import { organizationRoutes } from './modules/organizations/routes.ts';
 import { createTaxService } from './modules/taxes/service.ts';
 import { taxRoutes } from './modules/taxes/routes.ts';
+import { createBillableMetricService } from './modules/billable-metrics/service.ts';
+import { billableMetricRoutes } from './modules/billable-metrics/routes.ts';
+import { createPlanService } from './modules/plans/service.ts';
+import { planRoutes } from './modules/plans/routes.ts';
+import { createCustomerService } from './modules/customers/service.ts';
+import { customerRoutes } from './modules/customers/routes.ts';
+import { createCouponService } from './modules/coupons/service.ts';
+import { couponRoutes } from './modules/coupons/routes.ts';
+import { createAppliedCouponService } from './modules/applied-coupons/service.ts';
+import { appliedCouponRoutes } from './modules/applied-coupons/routes.ts';
+import { createAddOnService } from './modules/add-ons/service.ts';
+import { addOnRoutes } from './modules/add-ons/routes.ts';
+import { createSubscriptionService } from './modules/subscriptions/service.ts';
+import { subscriptionRoutes } from './modules/subscriptions/routes.ts';
 
 /** Builds every service over one database. The only place that wires Billow together. */
 export const createServices = (database: Database) => {
   const { db } = database;
   const organizations = createOrganizationService({ db });
   const taxes = createTaxService({ db });
-  return { organizations, taxes };
+  const billableMetrics = createBillableMetricService({ db });
+  const plans = createPlanService({ db });
+  const customers = createCustomerService({ db });
+  const coupons = createCouponService({ db });
+  const appliedCoupons = createAppliedCouponService({ db });
+  const addOns = createAddOnService({ db });
+  const subscriptions = createSubscriptionService({ db });
+  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions };
 };
 export type Services = ReturnType<typeof createServices>;
 
@@ -21,7 +42,17 @@ export const createHttp = (services: Services, options: { logger: FastifyServerO
   buildServer({
     ...options,
     organizations: services.organizations,
-    apiRoutes: [organizationRoutes(services.organizations), taxRoutes(services.taxes)],
+    apiRoutes: [
+      organizationRoutes(services.organizations),
+      taxRoutes(services.taxes),
+      billableMetricRoutes(services.billableMetrics),
+      planRoutes(services.plans),
+      customerRoutes(services.customers),
+      couponRoutes(services.coupons),
+      appliedCouponRoutes(services.appliedCoupons),
+      addOnRoutes(services.addOns),
+      subscriptionRoutes(services.subscriptions),
+    ],
   });
 
 export const openDatabase = async (config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Database> =>
