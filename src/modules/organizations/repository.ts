@@ -12,10 +12,16 @@ export const insertApiKey = async (db: Db, row: typeof apiKeys.$inferInsert): Pr
   await db.insert(apiKeys).values(row);
 };
 
-/** The organization and the stored digest of a live key, found by the digest of the presented key. */
-export const findByKeyDigest = async (db: Db, digest: Buffer): Promise<{ organization: Organization; digest: Buffer } | null> => {
+/**
+ * What a request needs to know of the organization a live key belongs to (its id and clock), and the stored digest,
+ * found by the digest of the presented key. Narrow on purpose: every API request runs this query.
+ */
+export const findByKeyDigest = async (
+  db: Db,
+  digest: Buffer,
+): Promise<{ organizationId: string; testClockFrozenAt: Date | null; digest: Buffer } | null> => {
   const rows = await db
-    .select({ organization: organizations, digest: apiKeys.keyDigest })
+    .select({ organizationId: apiKeys.organizationId, testClockFrozenAt: organizations.testClockFrozenAt, digest: apiKeys.keyDigest })
     .from(apiKeys)
     .innerJoin(organizations, eq(organizations.id, apiKeys.organizationId))
     .where(and(eq(apiKeys.keyDigest, digest), isNull(apiKeys.revokedAt)))

@@ -30,8 +30,9 @@ export interface NewOrganization {
  */
 export type ClockAdvanceHandler = (ctx: Ctx, from: Temporal.Instant, to: Temporal.Instant) => Promise<void>;
 
-export const clockOf = (organization: Organization): Clock =>
-  organization.testClockFrozenAt ? frozenClock(dateToInstant(organization.testClockFrozenAt)) : systemClock;
+/** An organization's clock: its frozen test clock, or the system clock. */
+export const clockFrom = (testClockFrozenAt: Date | null): Clock =>
+  testClockFrozenAt ? frozenClock(dateToInstant(testClockFrozenAt)) : systemClock;
 
 export const createOrganizationService = ({ db }: { db: Db }) => {
   const advanceHandlers: ClockAdvanceHandler[] = [];
@@ -76,12 +77,12 @@ export const createOrganizationService = ({ db }: { db: Db }) => {
     });
   };
 
-  /** The organization an API key belongs to, or null; the digest comparison takes the same time whatever the key. */
-  const authenticate = async (key: string): Promise<Organization | null> => {
+  /** The context of the organization an API key belongs to, or null; the digests are compared in constant time. */
+  const authenticate = async (key: string): Promise<Ctx | null> => {
     const digest = digestApiKey(key);
     const found = await repo.findByKeyDigest(db, digest);
     if (!found || !digestsMatch(found.digest, digest)) return null;
-    return found.organization;
+    return { organizationId: found.organizationId, clock: clockFrom(found.testClockFrozenAt) };
   };
 
   const get = async (ctx: Ctx): Promise<Result<Organization>> => {
