@@ -48,24 +48,44 @@ interface AjvError {
 }
 
 /** The error code Lago gives for what the schema found wrong with a field. */
-const codeFor = (e: AjvError): string => (e.keyword === 'required' ? 'value_is_mandatory' : 'value_is_invalid');
+const codeFor = (e: AjvError): string => {
+  switch (e.keyword) {
+    case 'required':
+      return 'value_is_mandatory';
+    case 'maxLength':
+      return 'value_is_too_long';
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return 'value_is_out_of_range';
+    default:
+      return 'value_is_invalid';
+  }
+};
 
 /**
- * Turns JSON-Schema failures into Lago's answers. A missing or non-object root key (`{"plan": ...}`) is a 400 as in
- * Rails' `params.require`; anything wrong inside it is a 422 keyed by field name. Like Lago, a field inside a nested
- * record (a charge of a plan) is reported by its own name, not by its path.
+ * Turns JSON-Schema failures into Lago's answers. For a body wrapped in its resource key (`{"plan": {...}}`), a missing
+ * or non-object wrapper is a 400 as in Rails' `params.require`, and anything wrong inside it is a 422 keyed by field
+ * name. Like Lago, a field inside a nested record (a charge of a plan) is reported by its own name, not by its path.
+ * An unwrapped body (`wrapper` undefined) reports its top-level fields as 422s too; only a body that is not an object
+ * at all is a 400.
  */
-export const schemaErrorToBillow = (errors: AjvError[], context: string, rootKey?: string): BillowError => {
+export const schemaErrorToBillow = (errors: AjvError[], context: string, wrapper?: string): BillowError => {
   const details: Record<string, string[]> = {};
+  const wrapped = context === 'body' && wrapper !== undefined;
+  // A union (a nullable field) fails as a whole and in each branch; when a branch points deeper, at the item or field
+  // that is wrong, that deeper error says it all.
+  const deeper = (path: string) => errors.some((other) => other.instancePath.startsWith(`${path}/`));
   for (const e of errors) {
+    if (e.keyword === 'anyOf' && deeper(e.instancePath)) continue;
     const segments = e.instancePath.split('/').filter((s) => s !== '').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
     if (e.keyword === 'required') segments.push(String(e.params.missingProperty));
-    if (context === 'body' && segments.length <= 1) {
+    if (context === 'body' && segments.length <= (wrapped ? 1 : 0)) {
       // `anyOf`/`type` failures at the root or on the wrapper key mean the wrapper is missing or unusable.
-      const root = rootKey ?? segments[0] ?? '';
-      return { kind: 'bad_request', message: `param is missing or the value is empty or invalid: ${root}` };
+      return { kind: 'bad_request', message: `param is missing or the value is empty or invalid: ${wrapper ?? 'body'}` };
     }
-    const named = segments.slice(context === 'body' ? 1 : 0).filter((s) => !/^\d+$/.test(s));
+    const named = segments.slice(wrapped ? 1 : 0).filter((s) => !/^\d+$/.test(s));
     const field = named.length > 0 ? named[named.length - 1]! : (segments[segments.length - 1] ?? 'base');
     if (e.keyword === 'anyOf' && details[field]) continue;
     const list = (details[field] ??= []);
@@ -75,13 +95,21 @@ export const schemaErrorToBillow = (errors: AjvError[], context: string, rootKey
   return { kind: 'validation', details: details as FieldErrors };
 };
 
+type ObjectSchema = { type?: string; required?: string[]; properties?: Record<string, ObjectSchema> };
+
+/** The resource key a body schema wraps its fields in (`plan` for `{"plan": {...}}`), if it is such a wrapper. */
+const wrapperKey = (schema: unknown): string | undefined => {
+  const s = schema as ObjectSchema | undefined;
+  const key = s?.required?.length === 1 ? s.required[0]! : undefined;
+  return key !== undefined && s?.properties?.[key]?.type === 'object' ? key : undefined;
+};
+
 /** The last word on any error a route throws: Lago's shapes for what the client did wrong, a logged 500 otherwise. */
 export const handleError = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
   if (error.validation) {
-    const bodySchema = request.routeOptions.schema?.body as { required?: string[] } | undefined;
     return sendError(
       reply,
-      schemaErrorToBillow(error.validation as AjvError[], error.validationContext ?? 'body', bodySchema?.required?.[0]),
+      schemaErrorToBillow(error.validation as AjvError[], error.validationContext ?? 'body', wrapperKey(request.routeOptions.schema?.body)),
     );
   }
   const status = error.statusCode ?? 500;

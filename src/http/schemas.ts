@@ -1,10 +1,14 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { MAX_KEY_LENGTH } from '../lib/text.ts';
 
 /** A field that may hold null. */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** An optional input field that also accepts an explicit null (Lago treats both as "not given" or "clear"). */
 export const OptionalNullable = <T extends TSchema>(schema: T) => Type.Optional(Nullable(schema));
+
+/** A code or external id: what users address objects by, unique per organization, so it must fit in an index. */
+export const Code = (options: { description?: string } = {}) => Type.String({ maxLength: MAX_KEY_LENGTH, ...options });
 
 /** ISO-8601 date-time text, as Lago prints it. */
 export const DateTime = Type.String({ format: 'date-time' });

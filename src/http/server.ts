@@ -17,6 +17,15 @@ export interface ServerOptions {
   apiRoutes: FastifyPluginAsyncTypebox[];
 }
 
+const withoutNulChars = (value: unknown): unknown => {
+  if (typeof value === 'string') return value.replace(/\u0000/g, '');
+  if (Array.isArray(value)) return value.map(withoutNulChars);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(/\u0000/g, ''), withoutNulChars(v)]));
+  }
+  return value;
+};
+
 export const buildServer = async (options: ServerOptions): Promise<FastifyInstance> => {
   const app = Fastify({
     logger: options.logger,
@@ -32,7 +41,8 @@ export const buildServer = async (options: ServerOptions): Promise<FastifyInstan
     const text = (body as string).trim();
     if (text === '') return done(null, {});
     try {
-      done(null, JSON.parse(text));
+      // PostgreSQL text and jsonb cannot hold U+0000; like Lago, Billow drops it from what clients send.
+      done(null, text.includes('\\u0000') ? withoutNulChars(JSON.parse(text)) : JSON.parse(text));
     } catch {
       const error = Object.assign(new Error('Body is not valid JSON'), { statusCode: 400, code: 'BILLOW_INVALID_JSON' });
       done(error, undefined);
@@ -42,7 +52,8 @@ export const buildServer = async (options: ServerOptions): Promise<FastifyInstan
   app.addSchema(ErrorBody);
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      // 3.1: its schemas are JSON Schema, so nullable fields (`type: ["string", "null"]`) are valid as they stand.
+      openapi: '3.1.0',
       info: {
         title: 'Billow API',
         version: '1.0.0',
@@ -56,6 +67,10 @@ export const buildServer = async (options: ServerOptions): Promise<FastifyInstan
   });
 
   app.setErrorHandler(handleError);
+  // A NUL in a path or query can name nothing Billow stores (PostgreSQL text cannot hold one).
+  app.addHook('onRequest', async (request, reply) => {
+    if (/%00/i.test(request.url)) await reply.status(404).send({ status: 404, error: 'Not Found', code: 'resource_not_found' });
+  });
   app.setNotFoundHandler((_request, reply) =>
     reply.status(404).send({ status: 404, error: 'Not Found', code: 'resource_not_found' }),
   );

@@ -27,7 +27,8 @@ export const parsePageRequest = (query: { page?: unknown; per_page?: unknown }):
   perPage: positiveInt(query.per_page) ?? DEFAULT_PER_PAGE,
 });
 
-export const pageOffset = ({ page, perPage }: PageRequest): number => (page - 1) * perPage;
+// Clamped so that an absurd page never reaches the database as an offset it cannot hold (it just finds nothing).
+export const pageOffset = ({ page, perPage }: PageRequest): number => Math.min((page - 1) * perPage, Number.MAX_SAFE_INTEGER);
 
 export const paginationMeta = ({ page, perPage }: PageRequest, totalCount: number): PaginationMeta => {
   if (totalCount === 0) return { current_page: 0, next_page: null, prev_page: null, total_pages: 0, total_count: 0 };

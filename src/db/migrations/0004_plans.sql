@@ -11,6 +11,9 @@ CREATE TABLE plans (
   trial_period double precision,
   pay_in_advance boolean NOT NULL,
   bill_charges_monthly boolean,
+  bill_fixed_charges_monthly boolean,
+  -- Free key/value pairs the client attaches to the plan; null when it never sent any ({} is kept as {}).
+  metadata jsonb,
   -- Set on the private copy a subscription's plan_overrides make of its plan.
   parent_id uuid,
   pending_deletion boolean NOT NULL DEFAULT false,
@@ -34,9 +37,13 @@ CREATE TABLE charges (
   regroup_paid_fees text,
   prorated boolean NOT NULL DEFAULT false,
   min_amount_cents bigint NOT NULL DEFAULT 0,
+  accepts_target_wallet boolean NOT NULL DEFAULT false,
   invoice_display_name text,
+  -- The charge model's settings, as normalized by src/billing/charge-models (prices are decimal strings).
   properties jsonb NOT NULL DEFAULT '{}',
+  -- Set on the copy of a charge held by a plan's override child.
   parent_id uuid,
+  -- The order the client last listed the plan's charges in.
   position integer NOT NULL DEFAULT 0,
   created_at timestamptz NOT NULL,
   updated_at timestamptz NOT NULL,
@@ -45,7 +52,8 @@ CREATE TABLE charges (
   FOREIGN KEY (organization_id, plan_id) REFERENCES plans (organization_id, id) ON DELETE CASCADE,
   FOREIGN KEY (organization_id, billable_metric_id) REFERENCES billable_metrics (organization_id, id)
 );
-CREATE UNIQUE INDEX charges_code_idx ON charges (organization_id, plan_id, code) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX charges_code_idx ON charges (organization_id, plan_id, code) WHERE deleted_at IS NULL AND parent_id IS NULL;
+CREATE INDEX charges_plan_idx ON charges (organization_id, plan_id) WHERE deleted_at IS NULL;
 CREATE INDEX charges_billable_metric_idx ON charges (organization_id, billable_metric_id) WHERE deleted_at IS NULL;
 
 CREATE TABLE charge_filters (
@@ -56,6 +64,7 @@ CREATE TABLE charge_filters (
   properties jsonb NOT NULL DEFAULT '{}',
   -- {"region": ["us", "eu"]}: the metric filter keys and the values this filter matches.
   "values" jsonb NOT NULL DEFAULT '{}',
+  -- Filters are listed, and matched on ties, in this order: the order the client gave them in.
   position integer NOT NULL DEFAULT 0,
   created_at timestamptz NOT NULL,
   updated_at timestamptz NOT NULL,
@@ -79,6 +88,11 @@ CREATE TABLE usage_thresholds (
   FOREIGN KEY (organization_id, plan_id) REFERENCES plans (organization_id, id) ON DELETE CASCADE
 );
 CREATE INDEX usage_thresholds_plan_idx ON usage_thresholds (organization_id, plan_id) WHERE deleted_at IS NULL;
+-- One threshold per amount, and a single recurring one, per plan.
+CREATE UNIQUE INDEX usage_thresholds_amount_idx
+  ON usage_thresholds (organization_id, plan_id, amount_cents, recurring) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX usage_thresholds_recurring_idx
+  ON usage_thresholds (organization_id, plan_id) WHERE recurring AND deleted_at IS NULL;
 
 CREATE TABLE commitments (
   organization_id uuid NOT NULL,

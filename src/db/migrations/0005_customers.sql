@@ -28,10 +28,13 @@ CREATE TABLE customers (
   net_payment_term integer,
   invoice_grace_period integer,
   document_locale text,
+  subscription_invoice_issuing_date_anchor text,
+  subscription_invoice_issuing_date_adjustment text,
   finalize_zero_amount_invoice text NOT NULL DEFAULT 'inherit',
   external_salesforce_id text,
   skip_invoice_custom_sections boolean NOT NULL DEFAULT false,
-  -- Payment-provider settings and the shipping address are stored as given and echoed back.
+  -- Payment-provider settings (payment_provider, payment_provider_code, provider_customer_id, sync, sync_with_provider,
+  -- provider_payment_methods) and the shipping address are stored as given and echoed back.
   billing_configuration jsonb NOT NULL DEFAULT '{}',
   shipping_address jsonb NOT NULL DEFAULT '{}',
   created_at timestamptz NOT NULL,
@@ -41,6 +44,7 @@ CREATE TABLE customers (
   UNIQUE (organization_id, sequential_id)
 );
 CREATE UNIQUE INDEX customers_external_id_idx ON customers (organization_id, external_id) WHERE deleted_at IS NULL;
+CREATE INDEX customers_created_at_idx ON customers (organization_id, created_at DESC, id) WHERE deleted_at IS NULL;
 
 CREATE TABLE customer_metadata (
   organization_id uuid NOT NULL,
@@ -65,3 +69,4 @@ CREATE TABLE customer_taxes (
   FOREIGN KEY (organization_id, customer_id) REFERENCES customers (organization_id, id) ON DELETE CASCADE,
   FOREIGN KEY (organization_id, tax_id) REFERENCES taxes (organization_id, id) ON DELETE CASCADE
 );
+CREATE INDEX customer_taxes_tax_idx ON customer_taxes (organization_id, tax_id);

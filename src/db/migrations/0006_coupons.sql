@@ -23,6 +23,8 @@ CREATE TABLE coupons (
   PRIMARY KEY (organization_id, id)
 );
 CREATE UNIQUE INDEX coupons_code_idx ON coupons (organization_id, code) WHERE deleted_at IS NULL;
+-- Time-limited coupons still active, for the job that terminates them once expiration_at has passed.
+CREATE INDEX coupons_expiring_idx ON coupons (expiration_at) WHERE status = 'active' AND expiration = 'time_limit' AND deleted_at IS NULL;
 
 -- The plans or billable metrics a limited coupon applies to (one of the two ids is set).
 CREATE TABLE coupon_targets (
@@ -39,6 +41,8 @@ CREATE TABLE coupon_targets (
   CHECK ((plan_id IS NULL) <> (billable_metric_id IS NULL))
 );
 CREATE INDEX coupon_targets_coupon_idx ON coupon_targets (organization_id, coupon_id);
+CREATE INDEX coupon_targets_plan_idx ON coupon_targets (organization_id, plan_id) WHERE plan_id IS NOT NULL;
+CREATE INDEX coupon_targets_billable_metric_idx ON coupon_targets (organization_id, billable_metric_id) WHERE billable_metric_id IS NOT NULL;
 
 CREATE TABLE applied_coupons (
   organization_id uuid NOT NULL,
@@ -62,3 +66,4 @@ CREATE TABLE applied_coupons (
 );
 CREATE INDEX applied_coupons_customer_idx ON applied_coupons (organization_id, customer_id);
 CREATE INDEX applied_coupons_coupon_idx ON applied_coupons (organization_id, coupon_id);
+CREATE INDEX applied_coupons_created_at_idx ON applied_coupons (organization_id, created_at DESC, id);

@@ -17,6 +17,7 @@ CREATE TABLE subscriptions (
   on_termination_credit_note text,
   on_termination_invoice text NOT NULL DEFAULT 'generate',
   progressive_billing_disabled boolean NOT NULL DEFAULT false,
+  purchase_order_number text,
   created_at timestamptz NOT NULL,
   updated_at timestamptz NOT NULL,
   PRIMARY KEY (organization_id, id),

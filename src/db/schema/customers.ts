@@ -1,6 +1,25 @@
 import { boolean, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { id, orgId, timestamps, ts } from './columns.ts';
 
+/** Payment-provider settings of a customer, kept as sent: Billow has no payment-provider integration yet. */
+export interface CustomerProviderSettings {
+  payment_provider?: string | null;
+  payment_provider_code?: string | null;
+  provider_customer_id?: string | null;
+  sync?: boolean | null;
+  sync_with_provider?: boolean | null;
+  provider_payment_methods?: string[] | null;
+}
+
+export interface CustomerShippingAddress {
+  address_line1?: string | null;
+  address_line2?: string | null;
+  city?: string | null;
+  zipcode?: string | null;
+  state?: string | null;
+  country?: string | null;
+}
+
 export const customers = pgTable('customers', {
   organizationId: orgId(),
   id: id(),
@@ -30,11 +49,13 @@ export const customers = pgTable('customers', {
   netPaymentTerm: integer('net_payment_term'),
   invoiceGracePeriod: integer('invoice_grace_period'),
   documentLocale: text('document_locale'),
+  subscriptionInvoiceIssuingDateAnchor: text('subscription_invoice_issuing_date_anchor'),
+  subscriptionInvoiceIssuingDateAdjustment: text('subscription_invoice_issuing_date_adjustment'),
   finalizeZeroAmountInvoice: text('finalize_zero_amount_invoice').notNull(),
   externalSalesforceId: text('external_salesforce_id'),
   skipInvoiceCustomSections: boolean('skip_invoice_custom_sections').notNull(),
-  billingConfiguration: jsonb('billing_configuration').$type<Record<string, unknown>>().notNull(),
-  shippingAddress: jsonb('shipping_address').$type<Record<string, unknown>>().notNull(),
+  billingConfiguration: jsonb('billing_configuration').$type<CustomerProviderSettings>().notNull(),
+  shippingAddress: jsonb('shipping_address').$type<CustomerShippingAddress>().notNull(),
   ...timestamps(),
   deletedAt: ts('deleted_at'),
 });

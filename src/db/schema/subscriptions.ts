@@ -20,5 +20,6 @@ export const subscriptions = pgTable('subscriptions', {
   onTerminationCreditNote: text('on_termination_credit_note'),
   onTerminationInvoice: text('on_termination_invoice').notNull(),
   progressiveBillingDisabled: boolean('progressive_billing_disabled').notNull(),
+  purchaseOrderNumber: text('purchase_order_number'),
   ...timestamps(),
 });

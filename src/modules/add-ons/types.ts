@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { addOns } from '../../db/schema/index.ts';
-import { OptionalNullable } from '../../http/schemas.ts';
+import { Code, OptionalNullable } from '../../http/schemas.ts';
 import { isCurrency } from '../../lib/currencies.ts';
 import { FieldErrorsBuilder } from '../../lib/errors.ts';
 
@@ -11,7 +11,7 @@ export const AddOnBody = Type.Object({
     {
       name: Type.Optional(Type.String()),
       invoice_display_name: OptionalNullable(Type.String()),
-      code: Type.Optional(Type.String()),
+      code: Type.Optional(Code()),
       amount_cents: Type.Optional(Type.Integer()),
       amount_currency: Type.Optional(Type.String()),
       description: OptionalNullable(Type.String()),

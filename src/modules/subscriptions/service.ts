@@ -1,6 +1,184 @@
+import { Temporal } from 'temporal-polyfill';
+import { localDateAt } from '../../billing/periods/index.ts';
 import type { Db } from '../../db/database.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
+import { transact } from '../../db/transaction.ts';
+import type { Ctx } from '../../lib/context.ts';
+import { FieldErrorsBuilder, invalid, notFound } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import { paginationMeta, type Page, type PageRequest } from '../../lib/pagination.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
+import { dateToInstant, instantToDate, parseIsoDateTime } from '../../lib/time.ts';
+import { assignCustomerCurrency, findCustomerByExternalId, findOrCreateCustomer } from '../customers/service.ts';
+import { billingEntityCode } from '../customers/views.ts';
+import { findOrganization } from '../organizations/repository.ts';
+import { findPlanByCode, loadPlanDetails } from '../plans/service.ts';
+import type { SubscriptionView } from './serialize.ts';
+import * as repo from './repository.ts';
+import {
+  BILLING_TIMES,
+  parseStatusFilter,
+  SUBSCRIPTION_STATUSES,
+  type Subscription,
+  type SubscriptionCreateInput,
+  type SubscriptionStatus,
+} from './types.ts';
 
-// Scaffold: replaced by the module's implementation.
-export const createSubscriptionService = (_deps: { db: Db }) => ({});
+const externalIdTaken = () => err(invalid('external_id', 'value_already_exist'));
+const idText = (value: string | number | null | undefined): string => (value === null || value === undefined ? '' : String(value).trim());
+
+export const createSubscriptionService = ({ db }: { db: Db }) => {
+  /** Everything the JSON of these subscriptions shows: customers, plans with their charges, time zones. */
+  const views = async (tx: Db, ctx: Ctx, rows: Subscription[]): Promise<SubscriptionView[]> => {
+    if (rows.length === 0) return [];
+    const organization = await findOrganization(tx, ctx.organizationId);
+    if (!organization) throw new Error(`organization ${ctx.organizationId} not found`);
+    const customerRows = await repo.customersOf(tx, ctx.organizationId, rows.map((s) => s.customerId));
+    const details = await loadPlanDetails(tx, ctx.organizationId, await repo.plansOf(tx, ctx.organizationId, rows.map((s) => s.planId)));
+    const previousPlanCodes = await repo.planCodesOf(
+      tx,
+      ctx.organizationId,
+      rows.map((s) => s.previousSubscriptionId).filter((id): id is string => id !== null),
+    );
+    const now = ctx.clock.now();
+    return rows.map((subscription) => {
+      const customer = customerRows.find((c) => c.id === subscription.customerId)!;
+      return {
+        subscription,
+        externalCustomerId: customer.externalId,
+        billingEntityCode: billingEntityCode(organization),
+        timeZone: customer.timezone ?? organization.timezone,
+        plan: details.find((d) => d.plan.id === subscription.planId)!,
+        previousPlanCode: subscription.previousSubscriptionId ? (previousPlanCodes.get(subscription.previousSubscriptionId) ?? null) : null,
+        now,
+      };
+    });
+  };
+  const view = async (tx: Db, ctx: Ctx, row: Subscription): Promise<SubscriptionView> => (await views(tx, ctx, [row]))[0]!;
+
+  /**
+   * POST /subscriptions for a new external id: Lago's checks in Lago's order (the plan first, then dates, then the
+   * customer), the customer created when it does not exist yet, its currency taken from the plan, and the status from
+   * `subscription_at` seen in the customer's time zone (a future day is pending, today or earlier is active). Sending
+   * the same subscription again answers the existing one.
+   */
+  const create = async (ctx: Ctx, input: SubscriptionCreateInput): Promise<Result<SubscriptionView>> => {
+    try {
+      return await transact(db, async (tx) => {
+        const plan = input.plan_code ? await findPlanByCode(tx, ctx.organizationId, input.plan_code) : null;
+        if (!plan) return err(notFound('plan'));
+
+        const now = ctx.clock.now();
+        const errors = new FieldErrorsBuilder();
+        let subscriptionAt = now;
+        if (input.subscription_at != null) {
+          const parsed = parseIsoDateTime(input.subscription_at);
+          if (parsed) subscriptionAt = parsed;
+          else errors.add('subscription_at', 'invalid_date');
+        }
+        let endingAt: Temporal.Instant | null = null;
+        if (input.ending_at != null) {
+          endingAt = parseIsoDateTime(input.ending_at);
+          const endDate = endingAt && localDateAt(endingAt, 'UTC');
+          // Lago wants the end on a later (UTC) day than both today and the start.
+          if (
+            !endDate ||
+            Temporal.PlainDate.compare(endDate, localDateAt(now, 'UTC')) <= 0 ||
+            Temporal.PlainDate.compare(endDate, localDateAt(subscriptionAt, 'UTC')) <= 0
+          ) {
+            errors.add('ending_at', 'invalid_date');
+          }
+        }
+        if (!errors.empty) return err(errors.toError());
+        if (input.plan_overrides !== undefined) return err(invalid('plan_overrides', 'not_supported_yet'));
+
+        const externalCustomerId = idText(input.external_customer_id);
+        if (externalCustomerId === '') return err(invalid('external_customer_id', 'value_is_mandatory'));
+        const found = await findOrCreateCustomer(tx, ctx, externalCustomerId);
+        if (!found.ok) return found;
+        const customer = await assignCustomerCurrency(tx, ctx, found.value, plan.amountCurrency);
+        if (!customer.ok) return customer;
+
+        const externalId = idText(input.external_id);
+        if (externalId === '') return err(invalid('external_id', 'value_is_mandatory'));
+        const live = await repo.findLiveByExternalId(tx, ctx.organizationId, externalId);
+        const own = live.find((s) => s.customerId === customer.value.id);
+        if (own) {
+          if (own.planId === plan.id) return ok(await view(tx, ctx, own));
+          // Upgrades and downgrades come with the subscription billing life (prorated invoices, credit notes).
+          return err(invalid('plan_code', 'plan_change_not_supported_yet'));
+        }
+        if (live.length > 0) return externalIdTaken();
+
+        const billingTime = input.billing_time ?? 'calendar';
+        if (billingTime === '') return err(invalid('billing_time', 'value_is_mandatory'));
+        if (!(BILLING_TIMES as readonly string[]).includes(billingTime)) return err(invalid('billing_time', 'value_is_invalid'));
+
+        const organization = await findOrganization(tx, ctx.organizationId);
+        const timeZone = customer.value.timezone ?? organization?.timezone ?? 'UTC';
+        const startsLater = Temporal.PlainDate.compare(localDateAt(subscriptionAt, timeZone), localDateAt(now, timeZone)) > 0;
+        let startedAt: Temporal.Instant | null = null;
+        if (!startsLater) {
+          // A subscription resumed under the id of one that was terminated and billed starts where that one stopped.
+          const ended = await repo.findByExternalId(tx, ctx.organizationId, externalId, 'terminated');
+          const endedAt = ended?.onTerminationInvoice === 'generate' && ended.terminatedAt ? dateToInstant(ended.terminatedAt) : null;
+          startedAt = endedAt && Temporal.Instant.compare(endedAt, subscriptionAt) > 0 ? endedAt : subscriptionAt;
+        }
+        const stamp = instantToDate(now);
+        const subscription = await repo.insertSubscription(tx, {
+          organizationId: ctx.organizationId,
+          id: newId(),
+          externalId,
+          customerId: customer.value.id,
+          planId: plan.id,
+          name: (input.name ?? '').trim(),
+          status: startsLater ? 'pending' : 'active',
+          billingTime,
+          subscriptionAt: instantToDate(subscriptionAt),
+          startedAt: startedAt ? instantToDate(startedAt) : null,
+          endingAt: endingAt ? instantToDate(endingAt) : null,
+          onTerminationInvoice: 'generate',
+          progressiveBillingDisabled: input.progressive_billing_disabled ?? false,
+          createdAt: stamp,
+          updatedAt: stamp,
+        });
+        return ok(await view(tx, ctx, subscription));
+      });
+    } catch (error) {
+      // Two requests raced to start the same external id: the loser answers as the check would have.
+      if (isUniqueViolation(error)) return externalIdTaken();
+      throw error;
+    }
+  };
+
+  /** GET /subscriptions/{external_id}: the active one unless `status` asks for another. */
+  const get = async (ctx: Ctx, externalId: string, status: string | undefined): Promise<Result<SubscriptionView>> => {
+    const wanted = status ?? 'active';
+    if (!(SUBSCRIPTION_STATUSES as readonly string[]).includes(wanted)) return err(notFound('subscription'));
+    const subscription = await repo.findByExternalId(db, ctx.organizationId, externalId, wanted as SubscriptionStatus);
+    return subscription ? ok(await view(db, ctx, subscription)) : err(notFound('subscription'));
+  };
+
+  /** With `customerMustExist` (the /customers/{id}/subscriptions route), an unknown customer is a 404, not an empty list. */
+  const list = async (
+    ctx: Ctx,
+    query: { externalCustomerId?: string | undefined; planCode?: string | undefined; externalId?: string | undefined; status?: string | string[] | undefined },
+    page: PageRequest,
+    customerMustExist = false,
+  ): Promise<Result<Page<SubscriptionView>>> => {
+    if (customerMustExist && !(await findCustomerByExternalId(db, ctx.organizationId, query.externalCustomerId ?? ''))) {
+      return err(notFound('customer'));
+    }
+    const { rows, total } = await repo.listSubscriptions(
+      db,
+      ctx.organizationId,
+      { externalCustomerId: query.externalCustomerId, planCode: query.planCode, externalId: query.externalId, statuses: parseStatusFilter(query.status) },
+      page,
+    );
+    return ok({ items: await views(db, ctx, rows), meta: paginationMeta(page, total) });
+  };
+
+  return { create, get, list };
+};
 
 export type SubscriptionService = ReturnType<typeof createSubscriptionService>;

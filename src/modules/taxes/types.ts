@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { taxes } from '../../db/schema/index.ts';
-import { OptionalNullable } from '../../http/schemas.ts';
+import { Code, OptionalNullable } from '../../http/schemas.ts';
 import { FieldErrorsBuilder } from '../../lib/errors.ts';
 import { Decimal, isDecimalString } from '../../lib/money.ts';
 
@@ -8,7 +8,7 @@ export type Tax = typeof taxes.$inferSelect;
 
 const TaxFields = {
   name: Type.String(),
-  code: Type.String(),
+  code: Code(),
   // A percent; Lago takes a JSON number or a numeric string.
   rate: Type.Union([Type.Number(), Type.String()]),
   description: OptionalNullable(Type.String()),

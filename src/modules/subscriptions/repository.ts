@@ -1,0 +1,102 @@
+import { and, asc, count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/database.ts';
+import { customers, plans, subscriptions } from '../../db/schema/index.ts';
+import { pageOffset, type PageRequest } from '../../lib/pagination.ts';
+import type { Subscription, SubscriptionFilters, SubscriptionStatus } from './types.ts';
+
+export const insertSubscription = async (db: Db, row: typeof subscriptions.$inferInsert): Promise<Subscription> => {
+  const [created] = await db.insert(subscriptions).values(row).returning();
+  return created!;
+};
+
+/**
+ * The subscription an external id names in one status. Several terminated ones may share it: the latest termination
+ * wins, as in Lago.
+ */
+export const findByExternalId = async (
+  db: Db,
+  organizationId: string,
+  externalId: string,
+  status: SubscriptionStatus,
+): Promise<Subscription | null> => {
+  const rows = await db
+    .select()
+    .from(subscriptions)
+    .where(and(eq(subscriptions.organizationId, organizationId), eq(subscriptions.externalId, externalId), eq(subscriptions.status, status)))
+    .orderBy(sql`${subscriptions.terminatedAt} DESC NULLS FIRST`, desc(subscriptions.startedAt), asc(subscriptions.id))
+    .limit(1);
+  return rows[0] ?? null;
+};
+
+/** The live (active or pending) subscriptions with this external id, whoever their customer is. */
+export const findLiveByExternalId = async (db: Db, organizationId: string, externalId: string): Promise<Subscription[]> =>
+  db
+    .select()
+    .from(subscriptions)
+    .where(
+      and(
+        eq(subscriptions.organizationId, organizationId),
+        eq(subscriptions.externalId, externalId),
+        inArray(subscriptions.status, ['active', 'pending']),
+      ),
+    )
+    .orderBy(asc(subscriptions.createdAt), asc(subscriptions.id));
+
+export const listSubscriptions = async (
+  db: Db,
+  organizationId: string,
+  filters: SubscriptionFilters,
+  page: PageRequest,
+): Promise<{ rows: Subscription[]; total: number }> => {
+  const conditions: SQL[] = [eq(subscriptions.organizationId, organizationId), inArray(subscriptions.status, filters.statuses)];
+  if (filters.externalId !== undefined) conditions.push(eq(subscriptions.externalId, filters.externalId));
+  if (filters.externalCustomerId !== undefined) {
+    conditions.push(
+      sql`${subscriptions.customerId} IN (SELECT ${customers.id} FROM ${customers} WHERE ${customers.organizationId} = ${organizationId}
+        AND ${customers.externalId} = ${filters.externalCustomerId} AND ${customers.deletedAt} IS NULL)`,
+    );
+  }
+  if (filters.planCode !== undefined) {
+    // Matches subscriptions on the plan itself and on private copies of it made by plan_overrides.
+    conditions.push(
+      sql`${subscriptions.planId} IN (SELECT ${plans.id} FROM ${plans} WHERE ${plans.organizationId} = ${organizationId}
+        AND ${plans.code} = ${filters.planCode})`,
+    );
+  }
+  const where = and(...conditions);
+  const [rows, [total]] = await Promise.all([
+    db
+      .select()
+      .from(subscriptions)
+      .where(where)
+      .orderBy(sql`${subscriptions.subscriptionAt} DESC NULLS LAST`, desc(subscriptions.createdAt), asc(subscriptions.id))
+      .limit(page.perPage)
+      .offset(pageOffset(page)),
+    db.select({ value: count() }).from(subscriptions).where(where),
+  ]);
+  return { rows, total: Number(total!.value) };
+};
+
+/** The external id and time zone of each customer, by id. */
+export const customersOf = async (db: Db, organizationId: string, ids: readonly string[]) =>
+  db
+    .select({ id: customers.id, externalId: customers.externalId, timezone: customers.timezone })
+    .from(customers)
+    .where(and(eq(customers.organizationId, organizationId), inArray(customers.id, [...new Set(ids)])));
+
+export const plansOf = async (db: Db, organizationId: string, ids: readonly string[]) =>
+  db
+    .select()
+    .from(plans)
+    .where(and(eq(plans.organizationId, organizationId), inArray(plans.id, [...new Set(ids)])));
+
+/** The plan code of each of these (previous) subscriptions. */
+export const planCodesOf = async (db: Db, organizationId: string, subscriptionIds: readonly string[]): Promise<Map<string, string>> => {
+  if (subscriptionIds.length === 0) return new Map();
+  const rows = await db
+    .select({ id: subscriptions.id, code: plans.code })
+    .from(subscriptions)
+    .innerJoin(plans, and(eq(plans.organizationId, subscriptions.organizationId), eq(plans.id, subscriptions.planId)))
+    .where(and(eq(subscriptions.organizationId, organizationId), inArray(subscriptions.id, [...subscriptionIds])));
+  return new Map(rows.map((r) => [r.id, r.code]));
+};

@@ -1,0 +1,55 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { subscriptions } from '../../db/schema/index.ts';
+import { Code, OptionalNullable } from '../../http/schemas.ts';
+
+export type Subscription = typeof subscriptions.$inferSelect;
+
+export const SUBSCRIPTION_STATUSES = ['pending', 'active', 'terminated', 'canceled'] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+export const BILLING_TIMES = ['calendar', 'anniversary'] as const;
+
+export const SubscriptionCreateBody = Type.Object({
+  subscription: Type.Object(
+    {
+      // Lago reads ids with to_s, so a number names the same customer as its digits.
+      external_customer_id: OptionalNullable(Type.Union([Type.String(), Type.Number()])),
+      plan_code: OptionalNullable(Type.String()),
+      external_id: OptionalNullable(Type.Union([Code(), Type.Number()])),
+      name: OptionalNullable(Type.String()),
+      billing_time: OptionalNullable(Type.String()),
+      subscription_at: OptionalNullable(Type.String()),
+      ending_at: OptionalNullable(Type.String()),
+      progressive_billing_disabled: Type.Optional(Type.Boolean()),
+      plan_overrides: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    },
+    { minProperties: 1 },
+  ),
+});
+export type SubscriptionCreateInput = Static<typeof SubscriptionCreateBody>['subscription'];
+
+export const SubscriptionListQuery = Type.Object({
+  page: Type.Optional(Type.String()),
+  per_page: Type.Optional(Type.String()),
+  external_customer_id: Type.Optional(Type.String()),
+  plan_code: Type.Optional(Type.String()),
+  external_id: Type.Optional(Type.String()),
+  'status[]': Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+});
+
+export interface SubscriptionFilters {
+  externalCustomerId?: string | undefined;
+  planCode?: string | undefined;
+  externalId?: string | undefined;
+  statuses: SubscriptionStatus[];
+}
+
+/**
+ * Lago lists active subscriptions unless told otherwise, and ignores the status filter altogether when one of its
+ * values is not a status.
+ */
+export const parseStatusFilter = (raw: string | string[] | undefined): SubscriptionStatus[] => {
+  if (raw === undefined) return ['active'];
+  const values = Array.isArray(raw) ? raw : [raw];
+  if (values.some((v) => !(SUBSCRIPTION_STATUSES as readonly string[]).includes(v))) return [...SUBSCRIPTION_STATUSES];
+  return values as SubscriptionStatus[];
+};
