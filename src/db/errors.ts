@@ -1,3 +1,6 @@
+import { invalid } from '../lib/errors.ts';
+import { err, type Result } from '../lib/result.ts';
+
 /** PostgreSQL error details, found on the error or on a wrapped cause (Drizzle wraps driver errors). */
 const pgErrorField = (error: unknown, field: 'code' | 'constraint'): string | undefined => {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
@@ -9,3 +12,16 @@ const pgErrorField = (error: unknown, field: 'code' | 'constraint'): string | un
 
 /** True when a write lost a race on a unique key: the caller answers as if its own check had seen the duplicate. */
 export const isUniqueViolation = (error: unknown): boolean => pgErrorField(error, 'code') === '23505';
+
+/**
+ * Runs a write whose own check for a duplicate can lose a race with a concurrent request: the unique key then refuses
+ * the write, and the answer is the one the check would have given (`field: value_already_exist`).
+ */
+export const refusingDuplicates = async <T>(field: string, work: () => Promise<Result<T>>): Promise<Result<T>> => {
+  try {
+    return await work();
+  } catch (error) {
+    if (isUniqueViolation(error)) return err(invalid(field, 'value_already_exist'));
+    throw error;
+  }
+};

@@ -53,6 +53,24 @@ describe('HTTP conventions shared by every route', () => {
     }
   });
 
+  test('NUL characters, which PostgreSQL cannot store, are dropped from bodies and name nothing in URLs', async () => {
+    const { key } = await t.newOrganization();
+    const res = await t.request(key, {
+      method: 'POST',
+      url: '/api/v1/taxes',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"tax": {"name": "V\\u0000AT", "code": "nul\\u0000code", "rate": "5"}}',
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json().tax.name, 'VAT');
+    assert.equal(res.json().tax.code, 'nulcode');
+    for (const url of ['/api/v1/taxes/nul%00code', '/api/v1/customers?search_term=a%00b']) {
+      const r = await t.request(key, { method: 'GET', url });
+      assert.equal(r.statusCode, 404, url);
+      assert.deepEqual(r.json(), { status: 404, error: 'Not Found', code: 'resource_not_found' });
+    }
+  });
+
   test('an unknown route is Lago\'s resource_not_found, with or without a key', async () => {
     for (const k of [key, null]) {
       const res = await t.request(k, { method: 'GET', url: '/api/v1/nothing_here' });

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import { isUniqueViolation } from '../../db/errors.ts';
+import { refusingDuplicates } from '../../db/errors.ts';
 import { transact } from '../../db/transaction.ts';
 import type { Ctx } from '../../lib/context.ts';
 import { invalid, notFound } from '../../lib/errors.ts';
@@ -26,18 +26,8 @@ export const createAddOnService = ({ db }: { db: Db }) => {
     taxes: (await appliedTaxes(tx, organizationId, 'add_on', [addOn.id])).get(addOn.id) ?? [],
   });
 
-  /** Runs a write and answers a lost race on the code the way the code check would have. */
-  const guarded = async (work: () => Promise<Result<AddOnWithTaxes>>): Promise<Result<AddOnWithTaxes>> => {
-    try {
-      return await work();
-    } catch (error) {
-      if (isUniqueViolation(error)) return codeTaken();
-      throw error;
-    }
-  };
-
   const create = (ctx: Ctx, input: AddOnInput): Promise<Result<AddOnWithTaxes>> =>
-    guarded(() =>
+    refusingDuplicates('code', () =>
       transact(db, async (tx) => {
         const errors = checkAddOnInput(input, true);
         if (!errors.empty) return err(errors.toError());
@@ -69,7 +59,7 @@ export const createAddOnService = ({ db }: { db: Db }) => {
 
   /** Every field may change at any time, as in Lago: fees already billed keep their own copy of the amount. */
   const update = (ctx: Ctx, code: string, input: AddOnInput): Promise<Result<AddOnWithTaxes>> =>
-    guarded(() =>
+    refusingDuplicates('code', () =>
       transact(db, async (tx) => {
         const addOn = await repo.findAddOnByCode(tx, ctx.organizationId, code);
         if (!addOn) return err(notFound('add_on'));

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import { isUniqueViolation } from '../../db/errors.ts';
+import { refusingDuplicates } from '../../db/errors.ts';
 import { transact } from '../../db/transaction.ts';
 import type { Ctx } from '../../lib/context.ts';
 import { badRequest, invalid, notFound } from '../../lib/errors.ts';
@@ -71,20 +71,10 @@ export const createBillableMetricService = ({ db }: { db: Db }) => {
     return other !== null && other.id !== ownId;
   };
 
-  /** Runs a write and answers a lost race on the code the way the code check would have. */
-  const guarded = async (work: () => Promise<Result<MetricView>>): Promise<Result<MetricView>> => {
-    try {
-      return await work();
-    } catch (error) {
-      if (isUniqueViolation(error)) return codeTaken();
-      throw error;
-    }
-  };
-
   /** The metric is checked first and its filters only once it is valid, so filter errors come alone (as in Lago). */
   const create = (ctx: Ctx, input: BillableMetricInput): Promise<Result<MetricView>> => {
     if (!hasKnownKey(input)) return Promise.resolve(missingWrapper());
-    return guarded(() =>
+    return refusingDuplicates('code', () =>
       transact(db, async (tx) => {
         const draft = normalized({
           name: input.name ?? null,
@@ -130,7 +120,7 @@ export const createBillableMetricService = ({ db }: { db: Db }) => {
    */
   const update = (ctx: Ctx, code: string, input: BillableMetricInput): Promise<Result<MetricView>> => {
     if (!hasKnownKey(input)) return Promise.resolve(missingWrapper());
-    return guarded(() =>
+    return refusingDuplicates('code', () =>
       transact(db, async (tx) => {
         const metric = await repo.findMetricByCode(tx, ctx.organizationId, code, true);
         if (!metric) return err(notFound('billable_metric'));

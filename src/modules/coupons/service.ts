@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import { isUniqueViolation } from '../../db/errors.ts';
+import { refusingDuplicates } from '../../db/errors.ts';
 import { transact } from '../../db/transaction.ts';
 import type { Ctx } from '../../lib/context.ts';
 import { invalid, notAllowed, notFound } from '../../lib/errors.ts';
@@ -92,52 +92,49 @@ export const createCouponService = ({ db }: { db: Db }) => {
     const refused = checkExpirationAt(input.expiration_at, ctx.clock.now());
     if (refused) return err(refused.toError());
     const now = instantToDate(ctx.clock.now());
-    try {
-      return await transact(db, async (tx) => {
-        const targets = await resolveTargets(
-          tx,
-          ctx.organizationId,
-          codeList(input.applies_to?.plan_codes) ?? [],
-          codeList(input.applies_to?.billable_metric_codes) ?? [],
-        );
-        if (!targets.ok) return targets;
-        const draft: CouponDraft = {
-          name: input.name ?? null,
-          code: input.code ?? null,
-          couponType: input.coupon_type ?? null,
-          amountCents: input.amount_cents ?? null,
-          amountCurrency: input.amount_currency ?? null,
-          percentageRate: input.percentage_rate ?? null,
-          frequency: input.frequency ?? null,
-          frequencyDuration: input.frequency_duration ?? null,
-          expiration: input.expiration ?? null,
-          expirationAt: blankToNull(input.expiration_at),
-          // Lago makes a coupon reusable unless told otherwise.
-          reusable: input.reusable === undefined ? true : input.reusable,
-        };
-        const errors = await checkDraft(tx, ctx.organizationId, draft, null);
-        if (!errors.empty) return err(errors.toError());
-        const planIds = targets.value.planIds ?? [];
-        const metricIds = targets.value.metricIds ?? [];
-        const coupon = await repo.insertCoupon(tx, {
-          organizationId: ctx.organizationId,
-          id: newId(),
-          ...storedFields(draft),
-          description: input.description ?? null,
-          limitedPlans: planIds.length > 0,
-          limitedBillableMetrics: metricIds.length > 0,
-          status: 'active',
-          createdAt: now,
-          updatedAt: now,
-        });
-        await repo.replaceTargets(tx, ctx.organizationId, coupon.id, 'plan', planIds, now);
-        await repo.replaceTargets(tx, ctx.organizationId, coupon.id, 'billable_metric', metricIds, now);
-        return ok(await loadCouponView(tx, coupon));
+    return refusingDuplicates('code', () =>
+    transact(db, async (tx) => {
+      const targets = await resolveTargets(
+        tx,
+        ctx.organizationId,
+        codeList(input.applies_to?.plan_codes) ?? [],
+        codeList(input.applies_to?.billable_metric_codes) ?? [],
+      );
+      if (!targets.ok) return targets;
+      const draft: CouponDraft = {
+        name: input.name ?? null,
+        code: input.code ?? null,
+        couponType: input.coupon_type ?? null,
+        amountCents: input.amount_cents ?? null,
+        amountCurrency: input.amount_currency ?? null,
+        percentageRate: input.percentage_rate ?? null,
+        frequency: input.frequency ?? null,
+        frequencyDuration: input.frequency_duration ?? null,
+        expiration: input.expiration ?? null,
+        expirationAt: blankToNull(input.expiration_at),
+        // Lago makes a coupon reusable unless told otherwise.
+        reusable: input.reusable === undefined ? true : input.reusable,
+      };
+      const errors = await checkDraft(tx, ctx.organizationId, draft, null);
+      if (!errors.empty) return err(errors.toError());
+      const planIds = targets.value.planIds ?? [];
+      const metricIds = targets.value.metricIds ?? [];
+      const coupon = await repo.insertCoupon(tx, {
+        organizationId: ctx.organizationId,
+        id: newId(),
+        ...storedFields(draft),
+        description: input.description ?? null,
+        limitedPlans: planIds.length > 0,
+        limitedBillableMetrics: metricIds.length > 0,
+        status: 'active',
+        createdAt: now,
+        updatedAt: now,
       });
-    } catch (error) {
-      if (isUniqueViolation(error)) return codeTaken();
-      throw error;
-    }
+      await repo.replaceTargets(tx, ctx.organizationId, coupon.id, 'plan', planIds, now);
+      await repo.replaceTargets(tx, ctx.organizationId, coupon.id, 'billable_metric', metricIds, now);
+      return ok(await loadCouponView(tx, coupon));
+    }),
+    );
   };
 
   const get = async (ctx: Ctx, code: string): Promise<Result<CouponView>> => {
@@ -151,61 +148,58 @@ export const createCouponService = ({ db }: { db: Db }) => {
    */
   const update = async (ctx: Ctx, code: string, input: CouponInput): Promise<Result<CouponView>> => {
     const now = instantToDate(ctx.clock.now());
-    try {
-      return await transact(db, async (tx) => {
-        const coupon = await repo.findCouponByCode(tx, ctx.organizationId, code, { lock: 'update' });
-        if (!coupon) return err(notFound('coupon'));
-        const refused = checkExpirationAt(input.expiration_at, ctx.clock.now());
-        if (refused) return err(refused.toError());
-        const termsOpen = !(await repo.hasBeenApplied(tx, ctx.organizationId, coupon.id));
+    return refusingDuplicates('code', () =>
+    transact(db, async (tx) => {
+      const coupon = await repo.findCouponByCode(tx, ctx.organizationId, code, { lock: 'update' });
+      if (!coupon) return err(notFound('coupon'));
+      const refused = checkExpirationAt(input.expiration_at, ctx.clock.now());
+      if (refused) return err(refused.toError());
+      const termsOpen = !(await repo.hasBeenApplied(tx, ctx.organizationId, coupon.id));
 
-        let planIds: string[] | undefined;
-        let metricIds: string[] | undefined;
-        if (termsOpen && input.applies_to) {
-          const targets = await resolveTargets(
-            tx,
-            ctx.organizationId,
-            codeList(input.applies_to.plan_codes),
-            codeList(input.applies_to.billable_metric_codes),
-          );
-          if (!targets.ok) return targets;
-          ({ planIds, metricIds } = targets.value);
-          // Limiting to plans lifts a limit to metrics, and the other way round.
-          if (planIds?.length && metricIds === undefined && coupon.limitedBillableMetrics) metricIds = [];
-          if (metricIds?.length && planIds === undefined && coupon.limitedPlans) planIds = [];
-        }
+      let planIds: string[] | undefined;
+      let metricIds: string[] | undefined;
+      if (termsOpen && input.applies_to) {
+        const targets = await resolveTargets(
+          tx,
+          ctx.organizationId,
+          codeList(input.applies_to.plan_codes),
+          codeList(input.applies_to.billable_metric_codes),
+        );
+        if (!targets.ok) return targets;
+        ({ planIds, metricIds } = targets.value);
+        // Limiting to plans lifts a limit to metrics, and the other way round.
+        if (planIds?.length && metricIds === undefined && coupon.limitedBillableMetrics) metricIds = [];
+        if (metricIds?.length && planIds === undefined && coupon.limitedPlans) planIds = [];
+      }
 
-        const open = <T>(given: T | undefined, current: T): T => (termsOpen && given !== undefined ? given : current);
-        const draft: CouponDraft = {
-          name: input.name !== undefined ? input.name : coupon.name,
-          code: open(input.code, coupon.code),
-          couponType: open(input.coupon_type, coupon.couponType),
-          amountCents: open<number | bigint | null>(input.amount_cents, coupon.amountCents),
-          amountCurrency: open(input.amount_currency, coupon.amountCurrency),
-          percentageRate: open<string | number | null>(input.percentage_rate, coupon.percentageRate),
-          frequency: open(input.frequency, coupon.frequency),
-          frequencyDuration: open(input.frequency_duration, coupon.frequencyDuration),
-          expiration: input.expiration !== undefined ? input.expiration : coupon.expiration,
-          expirationAt: input.expiration_at !== undefined ? blankToNull(input.expiration_at) : coupon.expirationAt,
-          reusable: open(input.reusable, coupon.reusable),
-        };
-        const errors = await checkDraft(tx, ctx.organizationId, draft, coupon.id);
-        if (!errors.empty) return err(errors.toError());
-        const updated = await repo.updateCoupon(tx, ctx.organizationId, coupon.id, {
-          ...storedFields(draft),
-          ...(input.description !== undefined && { description: input.description }),
-          ...(planIds !== undefined && { limitedPlans: planIds.length > 0 }),
-          ...(metricIds !== undefined && { limitedBillableMetrics: metricIds.length > 0 }),
-          updatedAt: now,
-        });
-        if (planIds !== undefined) await repo.replaceTargets(tx, ctx.organizationId, coupon.id, 'plan', planIds, now);
-        if (metricIds !== undefined) await repo.replaceTargets(tx, ctx.organizationId, coupon.id, 'billable_metric', metricIds, now);
-        return ok(await loadCouponView(tx, updated));
+      const open = <T>(given: T | undefined, current: T): T => (termsOpen && given !== undefined ? given : current);
+      const draft: CouponDraft = {
+        name: input.name !== undefined ? input.name : coupon.name,
+        code: open(input.code, coupon.code),
+        couponType: open(input.coupon_type, coupon.couponType),
+        amountCents: open<number | bigint | null>(input.amount_cents, coupon.amountCents),
+        amountCurrency: open(input.amount_currency, coupon.amountCurrency),
+        percentageRate: open<string | number | null>(input.percentage_rate, coupon.percentageRate),
+        frequency: open(input.frequency, coupon.frequency),
+        frequencyDuration: open(input.frequency_duration, coupon.frequencyDuration),
+        expiration: input.expiration !== undefined ? input.expiration : coupon.expiration,
+        expirationAt: input.expiration_at !== undefined ? blankToNull(input.expiration_at) : coupon.expirationAt,
+        reusable: open(input.reusable, coupon.reusable),
+      };
+      const errors = await checkDraft(tx, ctx.organizationId, draft, coupon.id);
+      if (!errors.empty) return err(errors.toError());
+      const updated = await repo.updateCoupon(tx, ctx.organizationId, coupon.id, {
+        ...storedFields(draft),
+        ...(input.description !== undefined && { description: input.description }),
+        ...(planIds !== undefined && { limitedPlans: planIds.length > 0 }),
+        ...(metricIds !== undefined && { limitedBillableMetrics: metricIds.length > 0 }),
+        updatedAt: now,
       });
-    } catch (error) {
-      if (isUniqueViolation(error)) return codeTaken();
-      throw error;
-    }
+      if (planIds !== undefined) await repo.replaceTargets(tx, ctx.organizationId, coupon.id, 'plan', planIds, now);
+      if (metricIds !== undefined) await repo.replaceTargets(tx, ctx.organizationId, coupon.id, 'billable_metric', metricIds, now);
+      return ok(await loadCouponView(tx, updated));
+    }),
+    );
   };
 
   const list = async (ctx: Ctx, page: PageRequest): Promise<Result<Page<CouponView>>> => {

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import { isUniqueViolation } from '../../db/errors.ts';
+import { refusingDuplicates } from '../../db/errors.ts';
 import { transact } from '../../db/transaction.ts';
 import type { Ctx } from '../../lib/context.ts';
 import { normalizeCountry } from '../../lib/countries.ts';
@@ -206,40 +206,37 @@ export const createCustomerService = ({ db }: { db: Db }) => {
     if (!errors.empty) return err(errors.toError());
     const externalId = input.external_id!;
     const now = instantToDate(ctx.clock.now());
-    try {
-      return await transact(db, async (tx) => {
-        const target = await findForWrite(tx, ctx.organizationId, externalId);
-        const existing = target.customer;
-        const editable = existing ? await isCustomerEditable(tx, existing) : true;
-        if (existing && input.currency !== undefined && input.currency !== existing.currency && !editable) {
-          return err(invalid('currency', 'currencies_does_not_match'));
-        }
-        // Like Lago, the account type only changes while nothing has been billed yet; otherwise it is ignored.
-        const changes = requestedChanges(input, existing, editable);
-        const customer = existing
-          ? await repo.updateCustomer(tx, ctx.organizationId, existing.id, { ...changes, updatedAt: now })
-          : await insertNumberedCustomer(tx, target.organization!, externalId, changes, now);
+    return refusingDuplicates('external_id', () =>
+    transact(db, async (tx) => {
+      const target = await findForWrite(tx, ctx.organizationId, externalId);
+      const existing = target.customer;
+      const editable = existing ? await isCustomerEditable(tx, existing) : true;
+      if (existing && input.currency !== undefined && input.currency !== existing.currency && !editable) {
+        return err(invalid('currency', 'currencies_does_not_match'));
+      }
+      // Like Lago, the account type only changes while nothing has been billed yet; otherwise it is ignored.
+      const changes = requestedChanges(input, existing, editable);
+      const customer = existing
+        ? await repo.updateCustomer(tx, ctx.organizationId, existing.id, { ...changes, updatedAt: now })
+        : await insertNumberedCustomer(tx, target.organization!, externalId, changes, now);
 
-        if (input.tax_codes !== undefined) {
-          const taxes = await resolveTaxCodes(tx, ctx.organizationId, input.tax_codes ?? []);
-          if (!taxes.ok) return taxes;
-          await replaceAppliedTaxes(tx, ctx.organizationId, 'customer', customer.id, taxes.value.map((t) => t.id), now);
-        }
-        if (input.skip_invoice_custom_sections === true && input.invoice_custom_section_codes != null) {
-          return err(invalid('invoice_custom_sections', 'skip_sections_and_selected_ids_sent_together'));
-        }
-        if (input.metadata != null) {
-          const metadataErrors = checkMetadata(input.metadata);
-          if (!metadataErrors.empty) return err(metadataErrors.toError());
-          const current = existing ? ((await repo.metadataOf(tx, ctx.organizationId, [customer.id])).get(customer.id) ?? []) : [];
-          await repo.replaceMetadata(tx, ctx.organizationId, customer.id, mergedMetadata(current, input.metadata, customer, now));
-        }
-        return ok(await loadCustomerView(tx, customer));
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) return err(invalid('external_id', 'value_already_exist'));
-      throw error;
-    }
+      if (input.tax_codes !== undefined) {
+        const taxes = await resolveTaxCodes(tx, ctx.organizationId, input.tax_codes ?? []);
+        if (!taxes.ok) return taxes;
+        await replaceAppliedTaxes(tx, ctx.organizationId, 'customer', customer.id, taxes.value.map((t) => t.id), now);
+      }
+      if (input.skip_invoice_custom_sections === true && input.invoice_custom_section_codes != null) {
+        return err(invalid('invoice_custom_sections', 'skip_sections_and_selected_ids_sent_together'));
+      }
+      if (input.metadata != null) {
+        const metadataErrors = checkMetadata(input.metadata);
+        if (!metadataErrors.empty) return err(metadataErrors.toError());
+        const current = existing ? ((await repo.metadataOf(tx, ctx.organizationId, [customer.id])).get(customer.id) ?? []) : [];
+        await repo.replaceMetadata(tx, ctx.organizationId, customer.id, mergedMetadata(current, input.metadata, customer, now));
+      }
+      return ok(await loadCustomerView(tx, customer));
+    }),
+    );
   };
 
   const get = async (ctx: Ctx, externalId: string): Promise<Result<CustomerView>> => {

@@ -1,8 +1,7 @@
 import type { Db } from '../../db/database.ts';
-import { isUniqueViolation } from '../../db/errors.ts';
+import { refusingDuplicates } from '../../db/errors.ts';
 import type { Ctx } from '../../lib/context.ts';
-import { invalid } from '../../lib/errors.ts';
-import { err, type Result } from '../../lib/result.ts';
+import type { Result } from '../../lib/result.ts';
 import { instantToDate } from '../../lib/time.ts';
 
 /** What every write of the module needs: the transaction, the organization, and one "now" for the whole request. */
@@ -18,11 +17,4 @@ export const writer = (tx: Db, ctx: Ctx): Writer => ({ tx, organizationId: ctx.o
 export const isSafeAmount = (value: number): boolean => Number.isSafeInteger(value);
 
 /** Runs a write and answers a lost race on a plan or charge code the way the code checks would have. */
-export const guarded = async <T>(work: () => Promise<Result<T>>): Promise<Result<T>> => {
-  try {
-    return await work();
-  } catch (error) {
-    if (isUniqueViolation(error)) return err(invalid('code', 'value_already_exist'));
-    throw error;
-  }
-};
+export const guarded = <T>(work: () => Promise<Result<T>>): Promise<Result<T>> => refusingDuplicates('code', work);

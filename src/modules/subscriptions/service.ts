@@ -1,7 +1,7 @@
 import { Temporal } from 'temporal-polyfill';
 import { localDateAt } from '../../billing/periods/index.ts';
 import type { Db } from '../../db/database.ts';
-import { isUniqueViolation } from '../../db/errors.ts';
+import { refusingDuplicates } from '../../db/errors.ts';
 import { transact } from '../../db/transaction.ts';
 import type { Ctx } from '../../lib/context.ts';
 import { FieldErrorsBuilder, invalid, notFound } from '../../lib/errors.ts';
@@ -63,8 +63,9 @@ export const createSubscriptionService = ({ db }: { db: Db }) => {
    * the same subscription again answers the existing one.
    */
   const create = async (ctx: Ctx, input: SubscriptionCreateInput): Promise<Result<SubscriptionView>> => {
-    try {
-      return await transact(db, async (tx) => {
+    // Two requests racing to start the same external id: the loser answers as the check would have.
+    return refusingDuplicates('external_id', () =>
+      transact(db, async (tx) => {
         const plan = input.plan_code ? await findPlanByCode(tx, ctx.organizationId, input.plan_code) : null;
         if (!plan) return err(notFound('plan'));
 
@@ -143,12 +144,8 @@ export const createSubscriptionService = ({ db }: { db: Db }) => {
           updatedAt: stamp,
         });
         return ok(await view(tx, ctx, subscription));
-      });
-    } catch (error) {
-      // Two requests raced to start the same external id: the loser answers as the check would have.
-      if (isUniqueViolation(error)) return externalIdTaken();
-      throw error;
-    }
+      }),
+    );
   };
 
   /** GET /subscriptions/{external_id}: the active one unless `status` asks for another. */

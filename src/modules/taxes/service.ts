@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import { isUniqueViolation } from '../../db/errors.ts';
+import { refusingDuplicates } from '../../db/errors.ts';
 import { transact } from '../../db/transaction.ts';
 import type { Ctx } from '../../lib/context.ts';
 import { invalid, notFound } from '../../lib/errors.ts';
@@ -28,27 +28,24 @@ export const createTaxService = ({ db }: { db: Db }) => {
     const errors = checkTaxInput(input, true);
     if (!errors.empty) return err(errors.toError());
     const now = instantToDate(ctx.clock.now());
-    try {
-      return await transact(db, async (tx) => {
-        if (await repo.findTaxByCode(tx, ctx.organizationId, input.code!)) return codeTaken();
-        return ok(
-          await repo.insertTax(tx, {
-            organizationId: ctx.organizationId,
-            id: newId(),
-            code: input.code!,
-            name: input.name!,
-            rate: parseRate(input.rate!)!,
-            description: input.description ?? null,
-            appliedToOrganization: input.applied_to_organization ?? false,
-            createdAt: now,
-            updatedAt: now,
-          }),
-        );
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) return codeTaken();
-      throw error;
-    }
+    return refusingDuplicates('code', () =>
+    transact(db, async (tx) => {
+      if (await repo.findTaxByCode(tx, ctx.organizationId, input.code!)) return codeTaken();
+      return ok(
+        await repo.insertTax(tx, {
+          organizationId: ctx.organizationId,
+          id: newId(),
+          code: input.code!,
+          name: input.name!,
+          rate: parseRate(input.rate!)!,
+          description: input.description ?? null,
+          appliedToOrganization: input.applied_to_organization ?? false,
+          createdAt: now,
+          updatedAt: now,
+        }),
+      );
+    }),
+    );
   };
 
   const get = async (ctx: Ctx, code: string): Promise<Result<Tax>> => {
@@ -57,30 +54,27 @@ export const createTaxService = ({ db }: { db: Db }) => {
   };
 
   const update = async (ctx: Ctx, code: string, input: TaxInput): Promise<Result<Tax>> => {
-    try {
-      return await transact(db, async (tx) => {
-        const tax = await repo.findTaxByCode(tx, ctx.organizationId, code);
-        if (!tax) return err(notFound('tax'));
-        const errors = checkTaxInput(input, false);
-        if (!errors.empty) return err(errors.toError());
-        if (input.code !== undefined && input.code !== tax.code && (await repo.findTaxByCode(tx, ctx.organizationId, input.code))) {
-          return codeTaken();
-        }
-        return ok(
-          await repo.updateTax(tx, ctx.organizationId, tax.id, {
-            ...(input.name !== undefined && { name: input.name }),
-            ...(input.code !== undefined && { code: input.code }),
-            ...(input.rate !== undefined && { rate: parseRate(input.rate)! }),
-            ...(input.description !== undefined && { description: input.description }),
-            ...(input.applied_to_organization !== undefined && { appliedToOrganization: input.applied_to_organization }),
-            updatedAt: instantToDate(ctx.clock.now()),
-          }),
-        );
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) return codeTaken();
-      throw error;
-    }
+    return refusingDuplicates('code', () =>
+    transact(db, async (tx) => {
+      const tax = await repo.findTaxByCode(tx, ctx.organizationId, code);
+      if (!tax) return err(notFound('tax'));
+      const errors = checkTaxInput(input, false);
+      if (!errors.empty) return err(errors.toError());
+      if (input.code !== undefined && input.code !== tax.code && (await repo.findTaxByCode(tx, ctx.organizationId, input.code))) {
+        return codeTaken();
+      }
+      return ok(
+        await repo.updateTax(tx, ctx.organizationId, tax.id, {
+          ...(input.name !== undefined && { name: input.name }),
+          ...(input.code !== undefined && { code: input.code }),
+          ...(input.rate !== undefined && { rate: parseRate(input.rate)! }),
+          ...(input.description !== undefined && { description: input.description }),
+          ...(input.applied_to_organization !== undefined && { appliedToOrganization: input.applied_to_organization }),
+          updatedAt: instantToDate(ctx.clock.now()),
+        }),
+      );
+    }),
+    );
   };
 
   const list = async (ctx: Ctx, page: PageRequest): Promise<Result<Page<Tax>>> => {
