@@ -21,20 +21,25 @@ import { createAddOnService } from './modules/add-ons/service.ts';
 import { addOnRoutes } from './modules/add-ons/routes.ts';
 import { createSubscriptionService } from './modules/subscriptions/service.ts';
 import { subscriptionRoutes } from './modules/subscriptions/routes.ts';
+import { createMeteringService } from './modules/metering/service.ts';
+import { createEventService } from './modules/events/service.ts';
+import { eventRoutes } from './modules/events/routes.ts';
 
 /** Builds every service over one database. The only place that wires Billow together. */
 export const createServices = (database: Database) => {
   const { db } = database;
   const organizations = createOrganizationService({ db });
   const taxes = createTaxService({ db });
-  const billableMetrics = createBillableMetricService({ db });
+  const metering = createMeteringService({ db });
+  const billableMetrics = createBillableMetricService({ db, metering });
   const plans = createPlanService({ db });
   const customers = createCustomerService({ db });
   const coupons = createCouponService({ db });
   const appliedCoupons = createAppliedCouponService({ db });
   const addOns = createAddOnService({ db });
   const subscriptions = createSubscriptionService({ db });
-  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions };
+  const events = createEventService({ db, metering });
+  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events };
 };
 export type Services = ReturnType<typeof createServices>;
 
@@ -52,6 +57,7 @@ export const createHttp = (services: Services, options: { logger: FastifyServerO
       appliedCouponRoutes(services.appliedCoupons),
       addOnRoutes(services.addOns),
       subscriptionRoutes(services.subscriptions),
+      eventRoutes(services.events),
     ],
   });
 

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/ty
 import './context.ts';
 import { apiKeyAuth } from './auth.ts';
 import { handleError } from './errors.ts';
+import { BodyTooDeepError, parseJsonBody } from './json-body.ts';
 import { ErrorBody } from './schemas.ts';
 import type { OrganizationService } from '../modules/organizations/service.ts';
 import { adminRoutes } from '../modules/organizations/admin-routes.ts';
@@ -17,15 +18,6 @@ export interface ServerOptions {
   apiRoutes: FastifyPluginAsyncTypebox[];
 }
 
-const withoutNulChars = (value: unknown): unknown => {
-  if (typeof value === 'string') return value.replace(/\u0000/g, '');
-  if (Array.isArray(value)) return value.map(withoutNulChars);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(/\u0000/g, ''), withoutNulChars(v)]));
-  }
-  return value;
-};
-
 export const buildServer = async (options: ServerOptions): Promise<FastifyInstance> => {
   const app = Fastify({
     logger: options.logger,
@@ -35,17 +27,13 @@ export const buildServer = async (options: ServerOptions): Promise<FastifyInstan
     requestIdHeader: 'x-request-id',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // Lago's clients send `Content-Type: application/json` with an empty body on some POSTs (void, retry): read as {}.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = (body as string).trim();
-    if (text === '') return done(null, {});
     try {
-      // PostgreSQL text and jsonb cannot hold U+0000; like Lago, Billow drops it from what clients send.
-      done(null, text.includes('\\u0000') ? withoutNulChars(JSON.parse(text)) : JSON.parse(text));
-    } catch {
-      const error = Object.assign(new Error('Body is not valid JSON'), { statusCode: 400, code: 'BILLOW_INVALID_JSON' });
-      done(error, undefined);
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      const message = error instanceof BodyTooDeepError ? error.message : 'Body is not valid JSON';
+      done(Object.assign(new Error(message), { statusCode: 400, code: 'BILLOW_INVALID_JSON' }), undefined);
     }
   });
 

@@ -12,21 +12,29 @@ export const isoMillis = (value: Date | null | undefined): string | null => (val
 export const instantToDate = (instant: Temporal.Instant): Date => new Date(instant.epochMilliseconds);
 export const dateToInstant = (date: Date): Temporal.Instant => Temporal.Instant.fromEpochMilliseconds(date.getTime());
 
+// Billing dates live between these years; outside them a date is a typo, and PostgreSQL or Date would mangle it.
+const EARLIEST = Temporal.Instant.from('1000-01-01T00:00:00Z');
+const LATEST = Temporal.Instant.from('9999-12-31T23:59:59.999Z');
+
 /**
  * Parses an ISO-8601 date-time as Lago accepts it (`2022-08-08T00:00:00Z`, with an offset, or a bare date meaning
- * midnight UTC). Returns null when the text is not a date-time.
+ * midnight UTC). Returns null when the text is not such a date-time, carries a time zone annotation (`[Europe/Paris]`),
+ * or falls outside the years 1000 to 9999.
  */
 export const parseIsoDateTime = (value: unknown): Temporal.Instant | null => {
   if (typeof value !== 'string' || value.trim() === '') return null;
   const text = value.trim();
+  if (text.includes('[') || !/^\d{4}-/.test(text)) return null;
+  let instant: Temporal.Instant;
   try {
-    if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return Temporal.PlainDate.from(text).toZonedDateTime('UTC').toInstant();
-    if (/[zZ]$|[+-]\d{2}(:?\d{2})?$/.test(text)) return Temporal.Instant.from(text);
+    if (/^\d{4}-\d{2}-\d{2}$/.test(text)) instant = Temporal.PlainDate.from(text).toZonedDateTime('UTC').toInstant();
+    else if (/[zZ]$|[+-]\d{2}(:?\d{2})?$/.test(text)) instant = Temporal.Instant.from(text);
     // A date-time without an offset is read as UTC, as Rails does.
-    return Temporal.PlainDateTime.from(text).toZonedDateTime('UTC').toInstant();
+    else instant = Temporal.PlainDateTime.from(text).toZonedDateTime('UTC').toInstant();
   } catch {
     return null;
   }
+  return Temporal.Instant.compare(instant, EARLIEST) < 0 || Temporal.Instant.compare(instant, LATEST) > 0 ? null : instant;
 };
 
 /** Parses `YYYY-MM-DD`; null when it is not a real calendar date. */

@@ -1,8 +1,10 @@
-import { dynamicProperties } from './dynamic.ts';
-import { graduatedPercentageProperties } from './graduated-percentage.ts';
-import { graduatedProperties } from './graduated.ts';
-import { packageProperties } from './package.ts';
+import { dynamicProperties, priceDynamic } from './dynamic.ts';
+import { graduatedPercentageProperties, priceGraduatedPercentage } from './graduated-percentage.ts';
+import { graduatedProperties, priceGraduated } from './graduated.ts';
+import { packageProperties, pricePackage } from './package.ts';
+import { pricePercentage } from './percentage-pricing.ts';
 import { percentageProperties } from './percentage.ts';
+import type { ChargeAmount, ChargePricer, ChargeUsage } from './pricing.ts';
 import {
   checkGroupKeys,
   isPlainObject,
@@ -13,10 +15,26 @@ import {
   type Properties,
   type PropertiesContext,
 } from './properties.ts';
-import { standardProperties } from './standard.ts';
-import { volumeProperties } from './volume.ts';
+import { priceStandard, standardProperties } from './standard.ts';
+import { priceVolume, volumeProperties } from './volume.ts';
 
 export type { Properties, PropertiesContext } from './properties.ts';
+export type {
+  AmountDetails,
+  ChargeAmount,
+  ChargeCents,
+  ChargeUsage,
+  DecimalText,
+  FreeUnitsBasis,
+  GraduatedPercentageRangeDetail,
+  GraduatedRangeDetail,
+  PackageAmountDetails,
+  PercentageAmountDetails,
+  VolumeAmountDetails,
+} from './pricing.ts';
+export { chargeCents, withoutNegativeFee } from './pricing.ts';
+export { percentageEventNeeds, type PercentageEventNeeds } from './percentage-pricing.ts';
+export { priceDynamic, priceGraduated, priceGraduatedPercentage, pricePackage, pricePercentage, priceStandard, priceVolume };
 
 /** Every charge model Billow prices, all of them available to every organization. */
 export const CHARGE_MODELS = {
@@ -33,6 +51,28 @@ export type ChargeModel = keyof typeof CHARGE_MODELS;
 
 export const isChargeModel = (name: unknown): name is ChargeModel => typeof name === 'string' && Object.hasOwn(CHARGE_MODELS, name);
 
+/** Each model's pricing, beside its properties above. */
+const PRICERS = {
+  standard: priceStandard,
+  graduated: priceGraduated,
+  package: pricePackage,
+  percentage: pricePercentage,
+  volume: priceVolume,
+  graduated_percentage: priceGraduatedPercentage,
+  dynamic: priceDynamic,
+} as const satisfies Record<ChargeModel, ChargePricer>;
+
+/**
+ * Prices one charge's usage with its model: validated, normalized `properties` (a charge's or a filter's) and the
+ * aggregated usage of one fee (one charge filter, one pricing group) in, the unrounded amount, Lago's unit amount and
+ * `amount_details` out. Pure: no I/O, no clock. Round with `chargeCents`; drop negative fees with `withoutNegativeFee`.
+ * Example: `priceCharge('package', {amount: "5", package_size: 1000, free_units: 100}, usage)` with 1,250 units bills
+ * ceil(1150 / 1000) = 2 packages: amount 10, unit amount 10/1150, details `{free_units: "100.0", paid_units: "1150.0",
+ * per_package_size: 1000, per_package_unit_amount: "5.0"}`.
+ */
+export const priceCharge = (model: ChargeModel, properties: Properties, usage: ChargeUsage): ChargeAmount =>
+  PRICERS[model](properties, usage);
+
 /** Where a `properties` object lives: a charge gets the model's defaults when sent none; a filter never does. */
 export type PropertiesTarget = 'charge' | 'filter';
 
@@ -44,6 +84,16 @@ export type PropertiesTarget = 'charge' | 'filter';
  * - values are kept exactly as sent (no number-to-string conversion): validation refuses the wrong types.
  * `model` is the charge's model name as given, possibly unknown (then only the group keys survive) or null.
  */
+const RANGE_FIELDS = ['from_value', 'to_value', 'per_unit_amount', 'flat_amount', 'rate', 'fixed_amount'];
+
+/** A list of ranges keeps only the fields a range has; anything else a client nests in there is not stored. */
+const onlyRangeFields = (value: unknown): unknown =>
+  Array.isArray(value)
+    ? value.map((range) =>
+        isPlainObject(range) ? Object.fromEntries(RANGE_FIELDS.filter((k) => Object.hasOwn(range, k)).map((k) => [k, range[k]])) : range,
+      )
+    : value;
+
 export const normalizeProperties = (model: string | null, raw: unknown, target: PropertiesTarget): Properties => {
   const definition: ChargeModelProperties | undefined = isChargeModel(model) ? CHARGE_MODELS[model] : undefined;
   let source = raw;
@@ -51,7 +101,7 @@ export const normalizeProperties = (model: string | null, raw: unknown, target: 
   if (!isPlainObject(source)) return {};
 
   const result: Properties = {};
-  for (const key of definition?.keys ?? []) if (Object.hasOwn(source, key)) result[key] = source[key];
+  for (const key of definition?.keys ?? []) if (Object.hasOwn(source, key)) result[key] = onlyRangeFields(source[key]);
   if (model === null) return result;
 
   const pricingKeys = isPresent(source.pricing_group_keys)

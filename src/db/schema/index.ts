@@ -5,3 +5,4 @@ export * from './plans.ts';
 export * from './customers.ts';
 export * from './coupons.ts';
 export * from './subscriptions.ts';
+export * from './events.ts';

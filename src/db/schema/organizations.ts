@@ -1,4 +1,4 @@
-import { boolean, customType, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, customType, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { id, orgId, timestamps, ts } from './columns.ts';
 
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
@@ -29,6 +29,7 @@ export const organizations = pgTable('organizations', {
   emailSettings: text('email_settings').array().notNull(),
   testClockFrozenAt: ts('test_clock_frozen_at'),
   customersSequence: integer('customers_sequence').notNull(),
+  meteringVersion: bigint('metering_version', { mode: 'bigint' }).notNull().default(0n),
   ...timestamps(),
 });
 

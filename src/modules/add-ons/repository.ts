@@ -26,15 +26,13 @@ export const findAddOnByCode = async (db: Db, organizationId: string, code: stri
 };
 
 export const listAddOns = async (db: Db, organizationId: string, page: PageRequest): Promise<{ rows: AddOn[]; total: number }> => {
-  const [rows, [total]] = await Promise.all([
-    db
-      .select()
-      .from(addOns)
-      .where(live(organizationId))
-      .orderBy(desc(addOns.createdAt), asc(addOns.id))
-      .limit(page.perPage)
-      .offset(pageOffset(page)),
-    db.select({ value: count() }).from(addOns).where(live(organizationId)),
-  ]);
+  const rows = await db
+    .select()
+    .from(addOns)
+    .where(live(organizationId))
+    .orderBy(desc(addOns.createdAt), asc(addOns.id))
+    .limit(page.perPage)
+    .offset(pageOffset(page));
+  const [total] = await db.select({ value: count() }).from(addOns).where(live(organizationId));
   return { rows, total: Number(total!.value) };
 };

@@ -81,18 +81,16 @@ export const listAppliedCoupons = async (
     eq(customers.id, appliedCoupons.customerId),
     isNull(customers.deletedAt),
   );
-  const [rows, [total]] = await Promise.all([
-    db
-      .select({ applied: appliedCoupons, coupon: coupons, externalCustomerId: customers.externalId })
-      .from(appliedCoupons)
-      .innerJoin(coupons, couponOf)
-      .innerJoin(customers, liveCustomerOf)
-      .where(where)
-      .orderBy(desc(appliedCoupons.createdAt), asc(appliedCoupons.id))
-      .limit(page.perPage)
-      .offset(pageOffset(page)),
-    db.select({ value: count() }).from(appliedCoupons).innerJoin(coupons, couponOf).innerJoin(customers, liveCustomerOf).where(where),
-  ]);
+  const rows = await db
+    .select({ applied: appliedCoupons, coupon: coupons, externalCustomerId: customers.externalId })
+    .from(appliedCoupons)
+    .innerJoin(coupons, couponOf)
+    .innerJoin(customers, liveCustomerOf)
+    .where(where)
+    .orderBy(desc(appliedCoupons.createdAt), asc(appliedCoupons.id))
+    .limit(page.perPage)
+    .offset(pageOffset(page));
+  const [total] = await db.select({ value: count() }).from(appliedCoupons).innerJoin(coupons, couponOf).innerJoin(customers, liveCustomerOf).where(where);
   return { rows, total: Number(total!.value) };
 };
 

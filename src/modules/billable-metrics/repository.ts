@@ -29,16 +29,14 @@ export const findMetricByCode = async (db: Db, organizationId: string, code: str
 
 /** Lago's order: newest first, ties by id. */
 export const listMetrics = async (db: Db, organizationId: string, page: PageRequest): Promise<{ rows: BillableMetric[]; total: number }> => {
-  const [rows, [total]] = await Promise.all([
-    db
-      .select()
-      .from(billableMetrics)
-      .where(live(organizationId))
-      .orderBy(desc(billableMetrics.createdAt), asc(billableMetrics.id))
-      .limit(page.perPage)
-      .offset(pageOffset(page)),
-    db.select({ value: count() }).from(billableMetrics).where(live(organizationId)),
-  ]);
+  const rows = await db
+    .select()
+    .from(billableMetrics)
+    .where(live(organizationId))
+    .orderBy(desc(billableMetrics.createdAt), asc(billableMetrics.id))
+    .limit(page.perPage)
+    .offset(pageOffset(page));
+  const [total] = await db.select({ value: count() }).from(billableMetrics).where(live(organizationId));
   return { rows, total: Number(total!.value) };
 };
 

@@ -7,6 +7,7 @@ import { newId } from '../../lib/ids.ts';
 import { paginationMeta, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { instantToDate } from '../../lib/time.ts';
+import type { MeteringService } from '../metering/service.ts';
 import { evaluateForRequest, type EvaluationResult } from './evaluate.ts';
 import { replaceFilters } from './filters.ts';
 import * as repo from './repository.ts';
@@ -61,7 +62,7 @@ const columnsOf = (draft: MetricDraft) => ({
   roundingPrecision: draft.roundingPrecision,
 });
 
-export const createBillableMetricService = ({ db }: { db: Db }) => {
+export const createBillableMetricService = ({ db, metering }: { db: Db; metering: MeteringService }) => {
   const withFilters = async (tx: Db, organizationId: string, metric: BillableMetric): Promise<MetricView> =>
     view(metric, (await repo.liveFilters(tx, organizationId, [metric.id])).get(metric.id) ?? []);
 
@@ -102,6 +103,8 @@ export const createBillableMetricService = ({ db }: { db: Db }) => {
           const filters = await replaceFilters(tx, ctx.organizationId, metric.id, input.filters, now);
           if (!filters.ok) return filters;
         }
+        // Events already sent with this code start counting now.
+        await metering.settingsChanged(tx, ctx.organizationId, [metric.code]);
         return ok(await withFilters(tx, ctx.organizationId, metric));
       }),
     );
@@ -124,6 +127,7 @@ export const createBillableMetricService = ({ db }: { db: Db }) => {
       transact(db, async (tx) => {
         const metric = await repo.findMetricByCode(tx, ctx.organizationId, code, true);
         if (!metric) return err(notFound('billable_metric'));
+        const meteringBefore = await metering.snapshot(tx, ctx.organizationId, [metric.code]);
         const now = instantToDate(ctx.clock.now());
         const draft = draftOf(metric);
         if ('name' in input) draft.name = input.name ?? null;
@@ -146,6 +150,7 @@ export const createBillableMetricService = ({ db }: { db: Db }) => {
         const errors = checkMetric(checked, await isCodeTaken(tx, ctx.organizationId, checked.code, metric.id));
         if (!errors.empty) return err(errors.toError());
         const updated = await repo.updateMetric(tx, ctx.organizationId, metric.id, { ...columnsOf(checked), updatedAt: now });
+        await metering.settingsChanged(tx, ctx.organizationId, [metric.code, updated.code], meteringBefore);
         return ok(await withFilters(tx, ctx.organizationId, updated));
       }),
     );
@@ -170,6 +175,7 @@ export const createBillableMetricService = ({ db }: { db: Db }) => {
       const deleted = await repo.updateMetric(tx, ctx.organizationId, metric.id, { deletedAt: now, updatedAt: now });
       await repo.softDeleteFilters(tx, ctx.organizationId, filters.map((f) => f.id), now);
       await repo.softDeleteChargesOfMetric(tx, ctx.organizationId, metric.id, now);
+      await metering.settingsChanged(tx, ctx.organizationId, [metric.code]);
       return ok(view(deleted, filters));
     });
 

@@ -39,16 +39,14 @@ export const updateCoupon = async (db: Db, organizationId: string, id: string, c
  */
 export const listCoupons = async (db: Db, organizationId: string, page: PageRequest): Promise<{ rows: Coupon[]; total: number }> => {
   const where = live(organizationId);
-  const [rows, [total]] = await Promise.all([
-    db
-      .select()
-      .from(coupons)
-      .where(where)
-      .orderBy(asc(coupons.status), asc(coupons.expiration), sql`${coupons.expirationAt} ASC NULLS LAST`, desc(coupons.createdAt), asc(coupons.id))
-      .limit(page.perPage)
-      .offset(pageOffset(page)),
-    db.select({ value: count() }).from(coupons).where(where),
-  ]);
+  const rows = await db
+    .select()
+    .from(coupons)
+    .where(where)
+    .orderBy(asc(coupons.status), asc(coupons.expiration), sql`${coupons.expirationAt} ASC NULLS LAST`, desc(coupons.createdAt), asc(coupons.id))
+    .limit(page.perPage)
+    .offset(pageOffset(page));
+  const [total] = await db.select({ value: count() }).from(coupons).where(where);
   return { rows, total: Number(total!.value) };
 };
 

@@ -51,16 +51,14 @@ export const listCustomers = async (
   if (filters.countries) conditions.push(inArray(customers.country, filters.countries));
   if (filters.currencies) conditions.push(inArray(customers.currency, filters.currencies));
   const where = and(...conditions);
-  const [rows, [total]] = await Promise.all([
-    db
-      .select()
-      .from(customers)
-      .where(where)
-      .orderBy(desc(customers.createdAt), asc(customers.id))
-      .limit(page.perPage)
-      .offset(pageOffset(page)),
-    db.select({ value: count() }).from(customers).where(where),
-  ]);
+  const rows = await db
+    .select()
+    .from(customers)
+    .where(where)
+    .orderBy(desc(customers.createdAt), asc(customers.id))
+    .limit(page.perPage)
+    .offset(pageOffset(page));
+  const [total] = await db.select({ value: count() }).from(customers).where(where);
   return { rows, total: Number(total!.value) };
 };
 

@@ -40,7 +40,8 @@ export const chargeRoutes =
       async (request, reply) =>
         respond(reply, await plans.charges.update(request.ctx, request.params.code, request.params.charge_code, request.body.charge), one),
     );
-    // The client sends an optional `{"charge": {"cascade_updates": true}}`; Billow has no override plans to cascade to yet.
+    // The client sends an optional `{"charge": {"cascade_updates": true}}`; Billow does not cascade to subscriptions'
+    // override copies yet, which keep the terms they were made with.
     app.delete('/plans/:code/charges/:charge_code', { schema: { tags, params: ChargeParams, response: single } }, async (request, reply) =>
       respond(reply, await plans.charges.destroy(request.ctx, request.params.code, request.params.charge_code), one),
     );

@@ -6,11 +6,9 @@ import type { Charge, ChargeDetails, Plan, PlanDetails } from './types.ts';
 /** Everything the charges' JSON shows, read in a handful of queries whatever the number of charges. */
 export const loadChargeDetails = async (db: Db, organizationId: string, charges: Charge[]): Promise<ChargeDetails[]> => {
   const ids = charges.map((c) => c.id);
-  const [codes, filters, taxes] = await Promise.all([
-    repo.metricCodes(db, organizationId, charges.map((c) => c.billableMetricId)),
-    repo.filtersOfCharges(db, organizationId, ids),
-    appliedTaxes(db, organizationId, 'charge', ids),
-  ]);
+  const codes = await repo.metricCodes(db, organizationId, charges.map((c) => c.billableMetricId));
+  const filters = await repo.filtersOfCharges(db, organizationId, ids);
+  const taxes = await appliedTaxes(db, organizationId, 'charge', ids);
   return charges.map((charge) => ({
     charge,
     billableMetricCode: codes.get(charge.billableMetricId) ?? '',
@@ -23,16 +21,12 @@ export const loadChargeDetails = async (db: Db, organizationId: string, charges:
 export const loadPlanDetails = async (db: Db, organizationId: string, plans: Plan[]): Promise<PlanDetails[]> => {
   const ids = plans.map((p) => p.id);
   const parentIds = plans.map((p) => p.parentId).filter((id): id is string => id !== null);
-  const [charges, thresholds, commitments, planTaxes] = await Promise.all([
-    repo.chargesOfPlans(db, organizationId, ids),
-    repo.thresholdsOfPlans(db, organizationId, [...ids, ...parentIds]),
-    repo.commitmentsOfPlans(db, organizationId, ids),
-    appliedTaxes(db, organizationId, 'plan', ids),
-  ]);
-  const [chargeDetails, commitmentTaxes] = await Promise.all([
-    loadChargeDetails(db, organizationId, charges),
-    appliedTaxes(db, organizationId, 'commitment', commitments.map((c) => c.id)),
-  ]);
+  const charges = await repo.chargesOfPlans(db, organizationId, ids);
+  const thresholds = await repo.thresholdsOfPlans(db, organizationId, [...ids, ...parentIds]);
+  const commitments = await repo.commitmentsOfPlans(db, organizationId, ids);
+  const planTaxes = await appliedTaxes(db, organizationId, 'plan', ids);
+  const chargeDetails = await loadChargeDetails(db, organizationId, charges);
+  const commitmentTaxes = await appliedTaxes(db, organizationId, 'commitment', commitments.map((c) => c.id));
   return plans.map((plan) => {
     const commitment = commitments.find((c) => c.planId === plan.id);
     const own = thresholds.filter((t) => t.planId === plan.id);

@@ -9,7 +9,7 @@ import type { Commitment, MinimumCommitmentInput, Plan } from './types.ts';
 import { isSafeAmount, type Writer } from './writer.ts';
 
 /** A commitment's amount must be owed: positive. Lago answers an untranslated "is not a number" when it is missing. */
-const checkAmount = (amount: bigint | number | null | undefined): Result<void> => {
+export const checkCommitmentAmount = (amount: bigint | number | null | undefined): Result<void> => {
   if (amount === null || amount === undefined) return err(invalid('amount_cents', 'value_is_mandatory'));
   if (amount <= 0 || (typeof amount === 'number' && !isSafeAmount(amount))) return err(invalid('amount_cents', 'value_is_out_of_range'));
   return ok(undefined);
@@ -24,7 +24,7 @@ const applyTaxes = async (w: Writer, commitment: Commitment, codes: string[]): P
 
 /** The minimum the plan bills per period; created with the plan when sent non-empty. Its taxes apply when listed. */
 export const createMinimumCommitment = async (w: Writer, plan: Plan, input: MinimumCommitmentInput): Promise<Result<void>> => {
-  const amount = checkAmount(input.amount_cents);
+  const amount = checkCommitmentAmount(input.amount_cents);
   if (!amount.ok) return amount;
   const commitment = await repo.insertCommitment(w.tx, {
     organizationId: w.organizationId,
@@ -52,7 +52,7 @@ export const updateMinimumCommitment = async (w: Writer, plan: Plan, input: Mini
   if (!existing) return createMinimumCommitment(w, plan, input);
   const changes: Partial<Commitment> = { updatedAt: w.now };
   if ('amount_cents' in input) {
-    const amount = checkAmount(input.amount_cents);
+    const amount = checkCommitmentAmount(input.amount_cents);
     if (!amount.ok) return amount;
     changes.amountCents = BigInt(input.amount_cents!);
   }

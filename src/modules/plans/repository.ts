@@ -50,10 +50,8 @@ export const findPlanById = async (db: Db, organizationId: string, id: string): 
 /** Plans newest first, as Lago lists them (plans waiting for deletion included). */
 export const listPlans = async (db: Db, organizationId: string, page: PageRequest): Promise<{ rows: Plan[]; total: number }> => {
   const where = addressablePlans(organizationId);
-  const [rows, [total]] = await Promise.all([
-    db.select().from(plans).where(where).orderBy(desc(plans.createdAt), asc(plans.id)).limit(page.perPage).offset(pageOffset(page)),
-    db.select({ value: count() }).from(plans).where(where),
-  ]);
+  const rows = await db.select().from(plans).where(where).orderBy(desc(plans.createdAt), asc(plans.id)).limit(page.perPage).offset(pageOffset(page));
+  const [total] = await db.select({ value: count() }).from(plans).where(where);
   return { rows, total: Number(total!.value) };
 };
 
@@ -186,10 +184,8 @@ export const pageCharges = async (
   page: PageRequest,
 ): Promise<{ rows: Charge[]; total: number }> => {
   const where = liveCharges(organizationId, planId);
-  const [rows, [total]] = await Promise.all([
-    db.select().from(charges).where(where).orderBy(desc(charges.createdAt), asc(charges.id)).limit(page.perPage).offset(pageOffset(page)),
-    db.select({ value: count() }).from(charges).where(where),
-  ]);
+  const rows = await db.select().from(charges).where(where).orderBy(desc(charges.createdAt), asc(charges.id)).limit(page.perPage).offset(pageOffset(page));
+  const [total] = await db.select({ value: count() }).from(charges).where(where);
   return { rows, total: Number(total!.value) };
 };
 
@@ -263,10 +259,8 @@ export const pageFilters = async (
   page: PageRequest,
 ): Promise<{ rows: ChargeFilter[]; total: number }> => {
   const where = and(liveFilters(organizationId), eq(chargeFilters.chargeId, chargeId));
-  const [rows, [total]] = await Promise.all([
-    db.select().from(chargeFilters).where(where).orderBy(...filterOrder).limit(page.perPage).offset(pageOffset(page)),
-    db.select({ value: count() }).from(chargeFilters).where(where),
-  ]);
+  const rows = await db.select().from(chargeFilters).where(where).orderBy(...filterOrder).limit(page.perPage).offset(pageOffset(page));
+  const [total] = await db.select({ value: count() }).from(chargeFilters).where(where);
   return { rows, total: Number(total!.value) };
 };
 

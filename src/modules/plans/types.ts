@@ -40,7 +40,7 @@ export interface PlanDetails {
  * list rather than a union so that a bad item inside is reported under its own field name only, not also under the
  * container's.
  */
-const OptionalOrNull = <T extends TSchema>(schema: T) => {
+export const OptionalOrNull = <T extends TSchema>(schema: T) => {
   const plain = JSON.parse(JSON.stringify(schema)) as { type: string };
   return Type.Optional(Type.Unsafe<Static<T> | null>({ ...plain, type: [plain.type, 'null'] }));
 };
@@ -121,6 +121,36 @@ export const PlanBody = Type.Object({
   ),
 });
 export type PlanInput = Static<typeof PlanBody>['plan'];
+
+/**
+ * What a subscription may change in its private copy of a plan (Lago's permitted `plan_overrides`). A charge is named
+ * by the `id` of the parent plan's charge; its model and metric stay the parent's, so `billable_metric_id`, `code`,
+ * `charge_model` and `applied_pricing_unit` are not read.
+ */
+const ChargeOverrideInput = Type.Object({
+  id: OptionalNullable(Type.String()),
+  invoice_display_name: OptionalNullable(Type.String()),
+  min_amount_cents: OptionalNullable(Type.Integer()),
+  properties: OptionalNullable(AnyObject),
+  filters: OptionalOrNull(Type.Array(FilterInput)),
+  tax_codes: OptionalNullable(Type.Array(Type.String())),
+});
+export type ChargeOverrideInput = Static<typeof ChargeOverrideInput>;
+
+export const PlanOverridesInput = Type.Object({
+  amount_cents: OptionalNullable(Type.Integer()),
+  amount_currency: OptionalNullable(Type.String()),
+  description: OptionalNullable(Type.String()),
+  invoice_display_name: OptionalNullable(Type.String()),
+  name: OptionalNullable(Type.String()),
+  trial_period: OptionalNullable(Type.Number()),
+  tax_codes: OptionalNullable(Type.Array(Type.String())),
+  minimum_commitment: OptionalOrNull(MinimumCommitmentInput),
+  charges: OptionalOrNull(Type.Array(ChargeOverrideInput)),
+  fixed_charges: OptionalOrNull(Type.Array(AnyObject)),
+  usage_thresholds: OptionalOrNull(Type.Array(UsageThresholdInput)),
+});
+export type PlanOverridesInput = Static<typeof PlanOverridesInput>;
 
 export const ChargeBody = Type.Object({ charge: Type.Object(ChargeFields, { minProperties: 1 }) });
 export type NestedChargeInput = Static<typeof ChargeBody>['charge'];

@@ -64,16 +64,14 @@ export const listSubscriptions = async (
     );
   }
   const where = and(...conditions);
-  const [rows, [total]] = await Promise.all([
-    db
-      .select()
-      .from(subscriptions)
-      .where(where)
-      .orderBy(sql`${subscriptions.subscriptionAt} DESC NULLS LAST`, desc(subscriptions.createdAt), asc(subscriptions.id))
-      .limit(page.perPage)
-      .offset(pageOffset(page)),
-    db.select({ value: count() }).from(subscriptions).where(where),
-  ]);
+  const rows = await db
+    .select()
+    .from(subscriptions)
+    .where(where)
+    .orderBy(sql`${subscriptions.subscriptionAt} DESC NULLS LAST`, desc(subscriptions.createdAt), asc(subscriptions.id))
+    .limit(page.perPage)
+    .offset(pageOffset(page));
+  const [total] = await db.select({ value: count() }).from(subscriptions).where(where);
   return { rows, total: Number(total!.value) };
 };
 

@@ -132,10 +132,19 @@ export const serializeSubscription = (view: SubscriptionView): SubscriptionJson 
   };
 };
 
+/**
+ * The thresholds progressive billing uses for the subscription (Lago's order): none when it is disabled, else those
+ * of its plan, an override copy's own ones before its parent's.
+ */
+const applicableThresholds = ({ subscription, plan }: SubscriptionView) => {
+  if (subscription.progressiveBillingDisabled) return [];
+  return plan.usageThresholds.length > 0 ? plan.usageThresholds : plan.applicableUsageThresholds;
+};
+
 export const serializeSubscriptionDetail = (view: SubscriptionView): SubscriptionDetailJson => ({
   ...serializeSubscription(view),
   plan: serializePlan(view.plan, { fixedCharges: false }),
-  applicable_usage_thresholds: view.plan.applicableUsageThresholds.map((t) => ({
+  applicable_usage_thresholds: applicableThresholds(view).map((t) => ({
     threshold_display_name: t.thresholdDisplayName,
     amount_cents: Number(t.amountCents),
     recurring: t.recurring,

@@ -12,6 +12,7 @@ import { dateToInstant, instantToDate, parseIsoDateTime } from '../../lib/time.t
 import { assignCustomerCurrency, findCustomerByExternalId, findOrCreateCustomer } from '../customers/service.ts';
 import { billingEntityCode } from '../customers/views.ts';
 import { findOrganization } from '../organizations/repository.ts';
+import { checkPlanOverrides, createPlanOverride } from '../plans/overrides.ts';
 import { findPlanByCode, loadPlanDetails } from '../plans/service.ts';
 import type { SubscriptionView } from './serialize.ts';
 import * as repo from './repository.ts';
@@ -60,7 +61,8 @@ export const createSubscriptionService = ({ db }: { db: Db }) => {
    * POST /subscriptions for a new external id: Lago's checks in Lago's order (the plan first, then dates, then the
    * customer), the customer created when it does not exist yet, its currency taken from the plan, and the status from
    * `subscription_at` seen in the customer's time zone (a future day is pending, today or earlier is active). Sending
-   * the same subscription again answers the existing one.
+   * the same subscription again answers the existing one. With `plan_overrides` the subscription is billed on a
+   * private copy of the plan carrying them, made in the same transaction (its currency is the one the customer takes).
    */
   const create = async (ctx: Ctx, input: SubscriptionCreateInput): Promise<Result<SubscriptionView>> => {
     // Two requests racing to start the same external id: the loser answers as the check would have.
@@ -91,13 +93,17 @@ export const createSubscriptionService = ({ db }: { db: Db }) => {
           }
         }
         if (!errors.empty) return err(errors.toError());
-        if (input.plan_overrides !== undefined) return err(invalid('plan_overrides', 'not_supported_yet'));
+        const overrides = input.plan_overrides ?? null;
+        if (overrides) {
+          const checked = checkPlanOverrides(plan, overrides);
+          if (!checked.ok) return checked;
+        }
 
         const externalCustomerId = idText(input.external_customer_id);
         if (externalCustomerId === '') return err(invalid('external_customer_id', 'value_is_mandatory'));
         const found = await findOrCreateCustomer(tx, ctx, externalCustomerId);
         if (!found.ok) return found;
-        const customer = await assignCustomerCurrency(tx, ctx, found.value, plan.amountCurrency);
+        const customer = await assignCustomerCurrency(tx, ctx, found.value, overrides?.amount_currency ?? plan.amountCurrency);
         if (!customer.ok) return customer;
 
         const externalId = idText(input.external_id);
@@ -105,11 +111,20 @@ export const createSubscriptionService = ({ db }: { db: Db }) => {
         const live = await repo.findLiveByExternalId(tx, ctx.organizationId, externalId);
         const own = live.find((s) => s.customerId === customer.value.id);
         if (own) {
+          // On the plan named, the existing subscription is the answer and any overrides are ignored, as in Lago. One
+          // on an override copy is on another plan, which Lago would upgrade or downgrade to a new copy.
           if (own.planId === plan.id) return ok(await view(tx, ctx, own));
           // Upgrades and downgrades come with the subscription billing life (prorated invoices, credit notes).
           return err(invalid('plan_code', 'plan_change_not_supported_yet'));
         }
         if (live.length > 0) return externalIdTaken();
+
+        let planId = plan.id;
+        if (overrides) {
+          const child = await createPlanOverride(tx, ctx, plan.id, overrides);
+          if (!child.ok) return child;
+          planId = child.value.id;
+        }
 
         const billingTime = input.billing_time ?? 'calendar';
         if (billingTime === '') return err(invalid('billing_time', 'value_is_mandatory'));
@@ -131,7 +146,7 @@ export const createSubscriptionService = ({ db }: { db: Db }) => {
           id: newId(),
           externalId,
           customerId: customer.value.id,
-          planId: plan.id,
+          planId,
           name: (input.name ?? '').trim(),
           status: startsLater ? 'pending' : 'active',
           billingTime,

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { subscriptions } from '../../db/schema/index.ts';
 import { Code, OptionalNullable } from '../../http/schemas.ts';
+import { OptionalOrNull, PlanOverridesInput } from '../plans/types.ts';
 
 export type Subscription = typeof subscriptions.$inferSelect;
 
@@ -20,7 +21,8 @@ export const SubscriptionCreateBody = Type.Object({
       subscription_at: OptionalNullable(Type.String()),
       ending_at: OptionalNullable(Type.String()),
       progressive_billing_disabled: Type.Optional(Type.Boolean()),
-      plan_overrides: Type.Optional(Type.Object({}, { additionalProperties: true })),
+      // Null is as good as absent: the subscription is then billed on the plan itself.
+      plan_overrides: OptionalOrNull(PlanOverridesInput),
     },
     { minProperties: 1 },
   ),

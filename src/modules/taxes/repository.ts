@@ -41,10 +41,8 @@ export const findTaxesByCodes = async (db: Db, organizationId: string, codes: re
 /** Taxes ordered as Lago lists them: by name, then newest first. */
 export const listTaxes = async (db: Db, organizationId: string, page: PageRequest): Promise<{ rows: Tax[]; total: number }> => {
   const where = eq(taxes.organizationId, organizationId);
-  const [rows, [total]] = await Promise.all([
-    db.select().from(taxes).where(where).orderBy(asc(taxes.name), desc(taxes.createdAt), asc(taxes.id)).limit(page.perPage).offset(pageOffset(page)),
-    db.select({ value: count() }).from(taxes).where(where),
-  ]);
+  const rows = await db.select().from(taxes).where(where).orderBy(asc(taxes.name), desc(taxes.createdAt), asc(taxes.id)).limit(page.perPage).offset(pageOffset(page));
+  const [total] = await db.select({ value: count() }).from(taxes).where(where);
   return { rows, total: Number(total!.value) };
 };
 

@@ -1,0 +1,66 @@
+import { Decimal } from '../../lib/money.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
+import { evaluateExpression, type ExpressionEvent } from '../expression/index.ts';
+import { NUMERIC_AGGREGATIONS, type MeteringConfig } from './metric-config.ts';
+
+const NUMBER_TEXT = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
+
+/** A JSON value read as a number the way Lago reads properties: numbers and numeric strings. */
+export const numericValue = (raw: unknown): Decimal | null => {
+  if (typeof raw === 'number') return Number.isFinite(raw) ? new Decimal(raw) : null;
+  if (typeof raw === 'string' && NUMBER_TEXT.test(raw)) return new Decimal(raw.trim());
+  return null;
+};
+
+/** What an event contributes to its metric: a number, a text (unique counts), or nothing (no value given). */
+export type EventValue = { kind: 'number'; value: Decimal } | { kind: 'text'; value: string } | { kind: 'none' };
+
+export type EventValueError = 'value_is_not_valid_number' | 'invalid_expression_result';
+
+/**
+ * The value an event carries for its metric. Example: a sum_agg metric on `gb` and properties `{"gb": "12.5"}` give
+ * `{kind: 'number', value: 12.5}`; `{"gb": "lots"}` is refused with `value_is_not_valid_number` (as Lago refuses it
+ * when it validates); an event without `gb` carries no value and only counts.
+ */
+export const eventValue = (config: MeteringConfig, event: ExpressionEvent): Result<EventValue, EventValueError> => {
+  const metric = config.metric;
+  if (!metric || metric.aggregationType === 'count_agg') return ok({ kind: 'none' });
+  let raw: unknown;
+  if (metric.expression) {
+    const evaluated = evaluateExpression(metric.expression, event);
+    // An expression that cannot be computed for this event (a missing property) leaves it without a value.
+    if (!evaluated.ok) return ok({ kind: 'none' });
+    if (evaluated.value instanceof Decimal) {
+      return metric.aggregationType === 'unique_count_agg'
+        ? ok({ kind: 'text', value: evaluated.value.toString() })
+        : ok({ kind: 'number', value: evaluated.value });
+    }
+    raw = evaluated.value;
+  } else {
+    raw = metric.fieldName === null ? undefined : event.properties[metric.fieldName];
+  }
+  if (raw === undefined || raw === null) return ok({ kind: 'none' });
+  if (metric.aggregationType === 'unique_count_agg') {
+    return ok({ kind: 'text', value: typeof raw === 'string' ? raw : JSON.stringify(raw) });
+  }
+  if (NUMERIC_AGGREGATIONS.has(metric.aggregationType)) {
+    const value = numericValue(raw);
+    return value ? ok({ kind: 'number', value }) : err(metric.expression ? 'invalid_expression_result' : 'value_is_not_valid_number');
+  }
+  return ok({ kind: 'none' });
+};
+
+/**
+ * The canonical text of the properties that split usage: `{"region":"eu"}` for dimension keys [region, tier] when the
+ * event has no tier. Property values are compared as texts, as charge filters compare them.
+ */
+export const dimensionsOf = (keys: readonly string[], properties: Readonly<Record<string, unknown>>): string => {
+  if (keys.length === 0) return '{}';
+  const picked: Record<string, string> = {};
+  for (const key of keys) {
+    const raw = properties[key];
+    if (raw === undefined || raw === null) continue;
+    picked[key] = typeof raw === 'string' ? raw : JSON.stringify(raw);
+  }
+  return JSON.stringify(picked);
+};

@@ -1,0 +1,33 @@
+import { bigint, char, customType, jsonb, numeric, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { orgId, ts } from './columns.ts';
+
+const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
+
+export const events = pgTable('events', {
+  organizationId: orgId(),
+  transactionId: text('transaction_id').notNull(),
+  externalSubscriptionId: text('external_subscription_id').notNull(),
+  id: uuid('id').notNull(),
+  code: text('code').notNull(),
+  timestamp: ts('timestamp').notNull(),
+  properties: jsonb('properties').$type<Record<string, unknown>>().notNull(),
+  preciseTotalAmountCents: numeric('precise_total_amount_cents'),
+  payloadDigest: bytea('payload_digest').notNull(),
+  createdAt: ts('created_at').notNull(),
+});
+
+export const eventAggregates = pgTable('event_aggregates', {
+  organizationId: orgId(),
+  externalSubscriptionId: text('external_subscription_id').notNull(),
+  code: text('code').notNull(),
+  grain: char('grain').notNull(),
+  bucket: ts('bucket').notNull(),
+  dims: text('dims').notNull(),
+  eventsCount: bigint('events_count', { mode: 'bigint' }).notNull(),
+  valueSum: numeric('value_sum').notNull(),
+  valueMax: numeric('value_max'),
+  latestAt: ts('latest_at'),
+  latestValue: numeric('latest_value'),
+  timeWeighted: numeric('time_weighted').notNull(),
+  amountCentsSum: numeric('amount_cents_sum').notNull(),
+});

@@ -1,0 +1,126 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/database.ts';
+import { arrayParam, queryRows } from '../../db/query.ts';
+import { msToTimestamp } from '../metering/repository.ts';
+import { pageOffset, type PageRequest } from '../../lib/pagination.ts';
+import type { ParsedEvent } from './types.ts';
+
+/** An event row as the API shows it. */
+export interface EventRow {
+  id: string;
+  transaction_id: string;
+  external_subscription_id: string;
+  code: string;
+  timestamp_ms: string;
+  properties: Record<string, unknown>;
+  precise_total_amount_cents: string | null;
+  payload_digest: string;
+  created_at_ms: string;
+}
+
+const EVENT_COLUMNS = sql`id, transaction_id, external_subscription_id, code,
+  (extract(epoch FROM timestamp) * 1000)::bigint::text AS timestamp_ms, properties, precise_total_amount_cents::text,
+  encode(payload_digest, 'hex') AS payload_digest, (extract(epoch FROM created_at) * 1000)::bigint::text AS created_at_ms`;
+
+/**
+ * Stores the events whose key is new, in key order (so that concurrent batches wait on each other instead of
+ * deadlocking), and answers the keys it stored. A key already stored, by this batch's twin or an earlier request, is
+ * skipped here and judged by its payload afterwards.
+ */
+export const insertNewEvents = async (
+  db: Db,
+  organizationId: string,
+  rows: readonly (ParsedEvent & { id: string })[],
+  createdAtMs: number,
+): Promise<{ transaction_id: string; external_subscription_id: string }[]> =>
+  queryRows(
+    db,
+    sql`INSERT INTO events (organization_id, transaction_id, external_subscription_id, id, code, timestamp, properties,
+        precise_total_amount_cents, payload_digest, created_at)
+      SELECT ${organizationId}::uuid, e.tx, e.sub, e.id, e.code, timestamptz 'epoch' + e.ms * interval '1 millisecond', e.props,
+        e.amount, decode(e.digest, 'hex'), ${msToTimestamp(createdAtMs)}
+      FROM unnest(
+        ${arrayParam(rows.map((r) => r.transactionId))}::text[],
+        ${arrayParam(rows.map((r) => r.externalSubscriptionId))}::text[],
+        ${arrayParam(rows.map((r) => r.id))}::uuid[],
+        ${arrayParam(rows.map((r) => r.code))}::text[],
+        ${arrayParam(rows.map((r) => r.timestampMs))}::bigint[],
+        ${arrayParam(rows.map((r) => JSON.stringify(r.properties)))}::jsonb[],
+        ${arrayParam(rows.map((r) => r.preciseTotalAmountCents?.toFixed() ?? null))}::numeric[],
+        ${arrayParam(rows.map((r) => r.digest))}::text[]
+      ) AS e(tx, sub, id, code, ms, props, amount, digest)
+      ORDER BY e.tx, e.sub
+      ON CONFLICT DO NOTHING
+      RETURNING transaction_id, external_subscription_id`,
+  );
+
+/** The stored events with these keys. */
+export const eventsByKeys = async (
+  db: Db,
+  organizationId: string,
+  keys: readonly { transactionId: string; externalSubscriptionId: string }[],
+): Promise<EventRow[]> =>
+  keys.length === 0
+    ? []
+    : queryRows(
+        db,
+        sql`SELECT ${EVENT_COLUMNS} FROM events
+          WHERE organization_id = ${organizationId}
+            AND (transaction_id, external_subscription_id) IN (
+              SELECT * FROM unnest(${arrayParam(keys.map((k) => k.transactionId))}::text[], ${arrayParam(keys.map((k) => k.externalSubscriptionId))}::text[]))`,
+      );
+
+/** GET /events/{transaction_id}: Lago looks the event up by transaction_id alone; the first stored one wins a tie. */
+export const eventByTransactionId = async (db: Db, organizationId: string, transactionId: string): Promise<EventRow | null> => {
+  const rows = await queryRows<EventRow>(
+    db,
+    sql`SELECT ${EVENT_COLUMNS} FROM events WHERE organization_id = ${organizationId} AND transaction_id = ${transactionId}
+      ORDER BY created_at, id LIMIT 1`,
+  );
+  return rows[0] ?? null;
+};
+
+export interface EventFilters {
+  externalSubscriptionId?: string | undefined;
+  code?: string | undefined;
+  fromMs?: number | undefined;
+  toMs?: number | undefined;
+}
+
+const filterSql = (organizationId: string, f: EventFilters): SQL => {
+  const parts = [sql`organization_id = ${organizationId}`];
+  if (f.externalSubscriptionId !== undefined) parts.push(sql`external_subscription_id = ${f.externalSubscriptionId}`);
+  if (f.code !== undefined) parts.push(sql`code = ${f.code}`);
+  if (f.fromMs !== undefined) parts.push(sql`timestamp >= ${msToTimestamp(f.fromMs)}`);
+  if (f.toMs !== undefined) parts.push(sql`timestamp <= ${msToTimestamp(f.toMs)}`);
+  return sql.join(parts, sql` AND `);
+};
+
+/** Events newest first, as Lago lists them (timestamp descending, then transaction_id). */
+export const listEvents = async (db: Db, organizationId: string, filters: EventFilters, page: PageRequest): Promise<{ rows: EventRow[]; total: number }> => {
+  const where = filterSql(organizationId, filters);
+  const rows = await queryRows<EventRow>(
+    db,
+    sql`SELECT ${EVENT_COLUMNS} FROM events WHERE ${where} ORDER BY timestamp DESC, transaction_id ASC
+      LIMIT ${page.perPage} OFFSET ${pageOffset(page)}`,
+  );
+  const [count] = await queryRows<{ total: string }>(db, sql`SELECT count(*)::text AS total FROM events WHERE ${where}`);
+  return { rows, total: Number(count!.total) };
+};
+
+/** For each external id, the subscription an event naming it belongs to: the live one, else the latest ended one. */
+export const subscriptionRefs = async (
+  db: Db,
+  organizationId: string,
+  externalIds: readonly string[],
+): Promise<Map<string, { subscriptionId: string; customerId: string }>> => {
+  const ids = [...new Set(externalIds)].filter((id) => id !== '');
+  if (ids.length === 0) return new Map();
+  const rows = await queryRows<{ external_id: string; id: string; customer_id: string }>(
+    db,
+    sql`SELECT DISTINCT ON (external_id) external_id, id, customer_id FROM subscriptions
+      WHERE organization_id = ${organizationId} AND external_id = ANY(${arrayParam(ids)}::text[])
+      ORDER BY external_id, (status = 'active') DESC, (status = 'pending') DESC, terminated_at DESC NULLS LAST, created_at DESC`,
+  );
+  return new Map(rows.map((r) => [r.external_id, { subscriptionId: r.id, customerId: r.customer_id }]));
+};

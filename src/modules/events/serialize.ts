@@ -1,0 +1,41 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { AnyObject, Nullable } from '../../http/schemas.ts';
+import type { EventRow } from './repository.ts';
+
+export const EventObject = Type.Object(
+  {
+    lago_id: Type.String({ format: 'uuid' }),
+    transaction_id: Type.String(),
+    lago_customer_id: Nullable(Type.String({ format: 'uuid' })),
+    code: Type.String(),
+    timestamp: Type.String({ format: 'date-time' }),
+    precise_total_amount_cents: Nullable(Type.String()),
+    properties: AnyObject,
+    lago_subscription_id: Nullable(Type.String({ format: 'uuid' })),
+    external_subscription_id: Nullable(Type.String()),
+    created_at: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Event' },
+);
+export type EventJson = Static<typeof EventObject>;
+
+export interface EventView {
+  row: EventRow;
+  subscription: { subscriptionId: string; customerId: string } | null;
+}
+
+const isoMs = (ms: string) => new Date(Number(ms)).toISOString();
+
+/** Lago prints event timestamps with milliseconds (2022-04-29T08:59:51.123Z) and its creation with seconds. */
+export const serializeEvent = ({ row, subscription }: EventView): EventJson => ({
+  lago_id: row.id,
+  transaction_id: row.transaction_id,
+  lago_customer_id: subscription?.customerId ?? null,
+  code: row.code,
+  timestamp: isoMs(row.timestamp_ms),
+  precise_total_amount_cents: row.precise_total_amount_cents,
+  properties: row.properties,
+  lago_subscription_id: subscription?.subscriptionId ?? null,
+  external_subscription_id: row.external_subscription_id === '' ? null : row.external_subscription_id,
+  created_at: isoMs(row.created_at_ms).replace(/\.\d{3}Z$/, 'Z'),
+});

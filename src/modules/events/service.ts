@@ -1,0 +1,163 @@
+import type { Db } from '../../db/database.ts';
+import { transact } from '../../db/transaction.ts';
+import type { Ctx } from '../../lib/context.ts';
+import { invalid, notFound, validation, type FieldErrors } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import { paginationMeta, type Page, type PageRequest } from '../../lib/pagination.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
+import { parseIsoDateTime } from '../../lib/time.ts';
+import type { EventContribution } from '../../billing/aggregation/accumulator.ts';
+import type { MeteringService } from '../metering/service.ts';
+import * as repo from './repository.ts';
+import type { EventView } from './serialize.ts';
+import { MAX_BATCH, parseEvent, type FieldErrorMap, type ParsedEvent } from './types.ts';
+
+const keyOf = (e: { transactionId: string; externalSubscriptionId: string }) => `${e.transactionId}\u0000${e.externalSubscriptionId}`;
+
+/** A refusal: for a batch, keyed by the index of each bad event; for a single event, its fields. */
+const refusal = (errors: Map<number, FieldErrorMap>, batch: boolean) => {
+  if (!batch) return err(validation(errors.get(0)!));
+  const details: FieldErrors = {};
+  for (const [index, fields] of [...errors.entries()].sort(([a], [b]) => a - b)) details[String(index)] = fields;
+  return err(validation(details));
+};
+
+const addError = (errors: Map<number, FieldErrorMap>, index: number, field: string, code: string) => {
+  const fields = errors.get(index) ?? {};
+  (fields[field] ??= []).push(code);
+  errors.set(index, fields);
+};
+
+export const createEventService = ({ db, metering }: { db: Db; metering: MeteringService }) => {
+  /**
+   * Stores events exactly once and folds them into usage, all in one transaction: every event of a request is stored,
+   * or none. An event whose key (transaction_id, external_subscription_id) is already stored with the same payload is
+   * acknowledged with the stored event and counted once; the same key with another payload is refused
+   * (`value_already_exist`). Concurrent requests carrying the same events wait on each other's keys, so an event is
+   * never counted twice nor lost.
+   */
+  const ingest = async (ctx: Ctx, raws: readonly unknown[], batch: boolean): Promise<Result<EventView[]>> => {
+    if (batch && raws.length === 0) return err(invalid('events', 'no_events'));
+    if (batch && raws.length > MAX_BATCH) return err(invalid('events', 'too_many_events'));
+    const nowMs = ctx.clock.now().epochMilliseconds;
+    const errors = new Map<number, FieldErrorMap>();
+    const parsed: (ParsedEvent | null)[] = raws.map((raw, index) => {
+      const result = parseEvent(raw, nowMs);
+      if (result.ok) return result.value;
+      errors.set(index, result.errors);
+      return null;
+    });
+    // Inside one batch, a repeated key is the same event sent twice when its payload is the same, else a conflict.
+    const firstIndex = new Map<string, number>();
+    const unique: { index: number; event: ParsedEvent & { id: string } }[] = [];
+    const aliasOf = new Map<number, number>();
+    parsed.forEach((event, index) => {
+      if (!event) return;
+      const key = keyOf(event);
+      const first = firstIndex.get(key);
+      if (first === undefined) {
+        firstIndex.set(key, index);
+        unique.push({ index, event: { ...event, id: newId() } });
+      } else if (parsed[first]!.digest === event.digest) aliasOf.set(index, first);
+      else addError(errors, index, 'transaction_id', 'value_already_exist');
+    });
+    if (errors.size > 0) return refusal(errors, batch);
+
+    return transact(db, async (tx) => {
+      const configs = await metering.beginIngestion(tx, ctx.organizationId, unique.map((u) => u.event.code));
+      const contributions = new Map<string, EventContribution>();
+      for (const { index, event } of unique) {
+        const contribution = metering.contributionOf(configs.get(event.code)!, event);
+        if (contribution.ok) contributions.set(keyOf(event), contribution.value);
+        else addError(errors, index, 'properties', contribution.error);
+      }
+      if (errors.size > 0) return refusal(errors, batch);
+
+      const inserted = new Set(
+        (await repo.insertNewEvents(tx, ctx.organizationId, unique.map((u) => u.event), nowMs)).map((r) =>
+          keyOf({ transactionId: r.transaction_id, externalSubscriptionId: r.external_subscription_id }),
+        ),
+      );
+      const earlier = unique.filter((u) => !inserted.has(keyOf(u.event)));
+      const stored = new Map((await repo.eventsByKeys(tx, ctx.organizationId, earlier.map((u) => u.event))).map((r) => [
+        keyOf({ transactionId: r.transaction_id, externalSubscriptionId: r.external_subscription_id }),
+        r,
+      ]));
+      for (const { index, event } of earlier) {
+        if (stored.get(keyOf(event))?.payload_digest !== event.digest) addError(errors, index, 'transaction_id', 'value_already_exist');
+      }
+      if (errors.size > 0) return refusal(errors, batch);
+
+      await metering.aggregate(
+        tx,
+        ctx.organizationId,
+        unique.filter((u) => inserted.has(keyOf(u.event))).map((u) => contributions.get(keyOf(u.event))!),
+      );
+
+      const rows = new Map<number, repo.EventRow>();
+      for (const { index, event } of unique) {
+        rows.set(
+          index,
+          stored.get(keyOf(event)) ?? {
+            id: event.id,
+            transaction_id: event.transactionId,
+            external_subscription_id: event.externalSubscriptionId,
+            code: event.code,
+            timestamp_ms: String(event.timestampMs),
+            properties: event.properties,
+            precise_total_amount_cents: event.preciseTotalAmountCents?.toFixed() ?? null,
+            payload_digest: event.digest,
+            created_at_ms: String(nowMs),
+          },
+        );
+      }
+      const refs = await repo.subscriptionRefs(tx, ctx.organizationId, unique.map((u) => u.event.externalSubscriptionId));
+      return ok(
+        raws.map((_, index) => {
+          const row = rows.get(aliasOf.get(index) ?? index)!;
+          return { row, subscription: refs.get(row.external_subscription_id) ?? null };
+        }),
+      );
+    });
+  };
+
+  const get = async (ctx: Ctx, transactionId: string): Promise<Result<EventView>> => {
+    const row = await repo.eventByTransactionId(db, ctx.organizationId, transactionId);
+    if (!row) return err(notFound('event'));
+    const refs = await repo.subscriptionRefs(db, ctx.organizationId, [row.external_subscription_id]);
+    return ok({ row, subscription: refs.get(row.external_subscription_id) ?? null });
+  };
+
+  const list = async (
+    ctx: Ctx,
+    query: { externalSubscriptionId?: string; code?: string; timestampFrom?: string; timestampTo?: string },
+    page: PageRequest,
+  ): Promise<Result<Page<EventView>>> => {
+    const from = query.timestampFrom === undefined ? undefined : parseIsoDateTime(query.timestampFrom);
+    const to = query.timestampTo === undefined ? undefined : parseIsoDateTime(query.timestampTo);
+    const fieldErrors: FieldErrorMap = {};
+    if (from === null) fieldErrors.timestamp_from = ['invalid_date'];
+    if (to === null) fieldErrors.timestamp_to = ['invalid_date'];
+    if (Object.keys(fieldErrors).length > 0) return err(validation(fieldErrors));
+    const { rows, total } = await repo.listEvents(
+      db,
+      ctx.organizationId,
+      {
+        externalSubscriptionId: query.externalSubscriptionId,
+        code: query.code,
+        fromMs: from?.epochMilliseconds,
+        toMs: to?.epochMilliseconds,
+      },
+      page,
+    );
+    const refs = await repo.subscriptionRefs(db, ctx.organizationId, rows.map((r) => r.external_subscription_id));
+    return ok({
+      items: rows.map((row) => ({ row, subscription: refs.get(row.external_subscription_id) ?? null })),
+      meta: paginationMeta(page, total),
+    });
+  };
+
+  return { ingest, get, list };
+};
+
+export type EventService = ReturnType<typeof createEventService>;

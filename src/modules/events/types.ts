@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import { Decimal } from '../../lib/money.ts';
+import { MAX_KEY_LENGTH } from '../../lib/text.ts';
+
+/** Lago takes at most 100 events per batch (LAGO_EVENTS_BATCH_MAX_LENGTH). */
+export const MAX_BATCH = 100;
+
+export const EventBody = Type.Object({ event: Type.Object({}, { additionalProperties: true }) });
+export const EventBatchBody = Type.Object({ events: Type.Array(Type.Unknown()) });
+
+/** An event checked and ready to store. */
+export interface ParsedEvent {
+  transactionId: string;
+  /** '' when the event names no subscription (Lago accepts that). */
+  externalSubscriptionId: string;
+  code: string;
+  timestampMs: number;
+  properties: Record<string, unknown>;
+  preciseTotalAmountCents: Decimal | null;
+  /** Identifies the payload as sent, to tell an identical resend from a reuse of its transaction_id. */
+  digest: string;
+}
+
+export type FieldErrorMap = Record<string, string[]>;
+
+// Unix seconds from 1970 to the end of year 9999: anything else cannot be a usage timestamp.
+const MAX_SECONDS = new Decimal(253_402_300_799);
+const SECONDS_TEXT = /^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/;
+
+/** Lago's event timestamp: Unix seconds as an integer, a float or a numeric string ("1651240791.123"). */
+export const parseTimestamp = (raw: unknown): number | null => {
+  let seconds: Decimal;
+  if (typeof raw === 'number' && Number.isFinite(raw)) seconds = new Decimal(raw);
+  else if (typeof raw === 'string' && SECONDS_TEXT.test(raw)) seconds = new Decimal(raw.trim());
+  else return null;
+  if (seconds.isNegative() || seconds.greaterThan(MAX_SECONDS)) return null;
+  return seconds.mul(1000).toDecimalPlaces(0, Decimal.ROUND_FLOOR).toNumber();
+};
+
+/** Ids may be sent as numbers, as Lago reads them with to_s. */
+const idText = (raw: unknown): string | null | undefined => {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw === 'string') return raw.trim();
+  if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
+  return null;
+};
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** JSON with object keys sorted at every level, so that a resend with reordered keys is the same payload. */
+const canonicalJson = (value: unknown): string => {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (isPlainObject(value)) {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+};
+
+/**
+ * Checks one event as Lago does (transaction_id and code required, a numeric timestamp, properties an object) and
+ * gives it its defaults: the organization's now for a missing timestamp.
+ */
+export const parseEvent = (raw: unknown, nowMs: number): { ok: true; value: ParsedEvent } | { ok: false; errors: FieldErrorMap } => {
+  const errors: FieldErrorMap = {};
+  const add = (field: string, code: string) => (errors[field] ??= []).push(code);
+  if (!isPlainObject(raw)) return { ok: false, errors: { event: ['invalid_format'] } };
+
+  const transactionId = idText(raw.transaction_id);
+  if (transactionId === null) add('transaction_id', 'invalid_format');
+  else if (!transactionId) add('transaction_id', 'value_is_mandatory');
+  else if (transactionId.length > MAX_KEY_LENGTH) add('transaction_id', 'value_is_too_long');
+
+  const code = idText(raw.code);
+  if (code === null) add('code', 'invalid_format');
+  else if (!code) add('code', 'value_is_mandatory');
+  else if (code.length > MAX_KEY_LENGTH) add('code', 'value_is_too_long');
+
+  const subscription = idText(raw.external_subscription_id);
+  if (subscription === null) add('external_subscription_id', 'invalid_format');
+  else if (subscription && subscription.length > MAX_KEY_LENGTH) add('external_subscription_id', 'value_is_too_long');
+
+  let timestampMs = nowMs;
+  let givenTimestamp: number | null = null;
+  if (raw.timestamp !== undefined && raw.timestamp !== null) {
+    const parsed = parseTimestamp(raw.timestamp);
+    if (parsed === null) add('timestamp', 'invalid_format');
+    else timestampMs = givenTimestamp = parsed;
+  }
+
+  let properties: Record<string, unknown> = {};
+  if (raw.properties !== undefined && raw.properties !== null) {
+    if (isPlainObject(raw.properties)) properties = raw.properties;
+    else add('properties', 'invalid_format');
+  }
+
+  let preciseTotalAmountCents: Decimal | null = null;
+  const amount = raw.precise_total_amount_cents;
+  if (amount !== undefined && amount !== null) {
+    if ((typeof amount === 'number' && Number.isFinite(amount)) || (typeof amount === 'string' && SECONDS_TEXT.test(amount))) {
+      preciseTotalAmountCents = new Decimal(typeof amount === 'number' ? amount : amount.trim());
+    } else add('precise_total_amount_cents', 'value_is_not_valid_number');
+  }
+
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  const digest = createHash('sha256')
+    .update(canonicalJson([transactionId, subscription ?? '', code, givenTimestamp, properties, preciseTotalAmountCents?.toFixed() ?? null]))
+    .digest('hex');
+  return {
+    ok: true,
+    value: {
+      transactionId: transactionId!,
+      externalSubscriptionId: subscription ?? '',
+      code: code!,
+      timestampMs,
+      properties,
+      preciseTotalAmountCents,
+      digest,
+    },
+  };
+};
+
+export const EventListQuery = Type.Object({
+  page: Type.Optional(Type.String()),
+  per_page: Type.Optional(Type.String()),
+  external_subscription_id: Type.Optional(Type.String()),
+  code: Type.Optional(Type.String()),
+  timestamp_from: Type.Optional(Type.String()),
+  timestamp_to: Type.Optional(Type.String()),
+  timestamp_from_started_at: Type.Optional(Type.String()),
+});
