@@ -24,6 +24,14 @@ const port = (value: string | undefined): number => {
   return n;
 };
 
+// Large enough for a 100-event batch with generous properties; Lago's is Rails', unbounded in practice.
+const bodyLimit = (value: string | undefined): number => {
+  if (value === undefined || value.trim() === '') return 1_048_576;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1024) throw new ConfigError(`BILLOW_BODY_LIMIT_BYTES must be an integer of at least 1024, got "${value}"`);
+  return n;
+};
+
 const nonEmpty = (value: string | undefined): string | null => (value && value.trim() !== '' ? value.trim() : null);
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
@@ -39,7 +47,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     apiKey,
     adminKey,
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
-    // Large enough for a 100-event batch with generous properties; Lago's default is Rails', unbounded in practice.
-    bodyLimitBytes: Number(nonEmpty(env.BILLOW_BODY_LIMIT_BYTES) ?? 1_048_576),
+    bodyLimitBytes: bodyLimit(env.BILLOW_BODY_LIMIT_BYTES),
   };
 };

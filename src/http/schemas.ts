@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { MAX_KEY_LENGTH } from '../lib/text.ts';
+import { MAX_INT4, MAX_KEY_LENGTH } from '../lib/text.ts';
 
 /** A field that may hold null. */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -9,6 +9,15 @@ export const OptionalNullable = <T extends TSchema>(schema: T) => Type.Optional(
 
 /** A code or external id: what users address objects by, unique per organization, so it must fit in an index. */
 export const Code = (options: { description?: string } = {}) => Type.String({ maxLength: MAX_KEY_LENGTH, ...options });
+
+/**
+ * An amount in cents as a JSON integer. Amounts travel as JSON numbers, so only safe integers (up to 2^53) can be
+ * echoed back exactly; anything larger is out of range rather than silently changed.
+ */
+export const Cents = (options: { minimum?: number } = {}) => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, ...options });
+
+/** A count of days or the like, stored in an `integer` column. */
+export const Int4 = () => Type.Integer({ minimum: 0, maximum: MAX_INT4 });
 
 /** ISO-8601 date-time text, as Lago prints it. */
 export const DateTime = Type.String({ format: 'date-time' });
@@ -24,10 +33,13 @@ export const PaginationMeta = Type.Object({
   total_count: Type.Integer(),
 });
 
+/** A query parameter as Fastify hands it over: a string, or a list when the parameter is repeated. */
+export const QueryValue = Type.Union([Type.String(), Type.Array(Type.String())]);
+
 /** Query parameters are read leniently, as Lago reads them: anything that is not a positive integer is the default. */
 export const PageQuery = Type.Object({
-  page: Type.Optional(Type.String()),
-  per_page: Type.Optional(Type.String()),
+  page: Type.Optional(QueryValue),
+  per_page: Type.Optional(QueryValue),
 });
 
 export const ErrorBody = Type.Object(

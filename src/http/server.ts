@@ -1,9 +1,9 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import './context.ts';
 import { apiKeyAuth } from './auth.ts';
-import { handleError } from './errors.ts';
+import { handleError, reason } from './errors.ts';
 import { BodyTooDeepError, parseJsonBody } from './json-body.ts';
 import { ErrorBody } from './schemas.ts';
 import type { OrganizationService } from '../modules/organizations/service.ts';
@@ -18,6 +18,11 @@ export interface ServerOptions {
   apiRoutes: FastifyPluginAsyncTypebox[];
 }
 
+const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string; hidden: boolean }[]>();
+
+/** Every route the server answers (method and URL pattern), for checking the OpenAPI document against it. */
+export const routeTable = (app: FastifyInstance) => ROUTES.get(app) ?? [];
+
 export const buildServer = async (options: ServerOptions): Promise<FastifyInstance> => {
   const app = Fastify({
     logger: options.logger,
@@ -25,7 +30,20 @@ export const buildServer = async (options: ServerOptions): Promise<FastifyInstan
     // Types are checked, never coerced: "5" is not a number here, as a price must be a string and a count an integer.
     ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false, useDefaults: false } },
     requestIdHeader: 'x-request-id',
+    // A URL Fastify cannot even decode (`/taxes/%ff`) gets Lago's error shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+      void (reply as FastifyReply).status(status).send({ status, error: reason(status) });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const routes: { method: string; url: string; hidden: boolean }[] = [];
+  ROUTES.set(app as unknown as FastifyInstance, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routes.push({ method, url: route.url, hidden: Boolean((route.schema as { hide?: boolean } | undefined)?.hide) });
+    }
+  });
 
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {

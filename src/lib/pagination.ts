@@ -15,10 +15,14 @@ export interface PaginationMeta {
 export const DEFAULT_PER_PAGE = 100;
 
 const positiveInt = (value: unknown): number | null => {
-  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+  // A repeated parameter (`page=1&page=2`) arrives as a list: like Rails, the last one wins.
+  const single = Array.isArray(value) ? value[value.length - 1] : value;
+  const text = typeof single === 'number' ? String(single) : typeof single === 'string' ? single.trim() : '';
   if (!/^\d+$/.test(text)) return null;
   const n = Number(text);
-  return Number.isSafeInteger(n) && n > 0 ? n : null;
+  if (n === 0) return null;
+  // Beyond 2^53 a page is simply past the end.
+  return Number.isSafeInteger(n) ? n : Number.MAX_SAFE_INTEGER;
 };
 
 /** Like Lago, a page or per_page that is not a positive integer falls back to the default instead of failing. */

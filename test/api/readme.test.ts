@@ -28,7 +28,7 @@ describe('the README is true', () => {
   });
   after(() => t.close());
 
-  test('the curl tour creates a metric, a plan with a graduated charge, a customer and a subscription', async () => {
+  test('the curl tour creates a metric, a plan with a graduated charge, a customer and a subscription, and sends an event', async () => {
     const { key } = await t.newOrganization();
     const [tour] = blocks(readme, 'API tour', 'sh');
     assert.ok(tour);
@@ -40,6 +40,8 @@ describe('the README is true', () => {
 
     const plan = await t.request(key, { method: 'GET', url: '/api/v1/plans/startup' });
     assert.equal(plan.json().plan.charges[0].charge_model, 'graduated');
+    const events = await t.request(key, { method: 'GET', url: '/api/v1/events?external_subscription_id=sub_1' });
+    assert.equal(events.json().events[0].transaction_id, 'tx_0001');
     const subscription = await t.request(key, { method: 'GET', url: '/api/v1/subscriptions/sub_1' });
     assert.equal(subscription.json().subscription.status, 'active');
     assert.equal(subscription.json().subscription.external_customer_id, 'cus_1');
@@ -52,7 +54,7 @@ describe('the README is true', () => {
     if (!example) return;
     const dir = join(root, '.test-cache');
     await mkdir(dir, { recursive: true });
-    const file = join(dir, `readme-example-${process.pid}.ts`);
+    const file = join(dir, `readme-example-${process.pid}.mts`);
     await writeFile(file, example.replaceAll('http://127.0.0.1:3000/api/v1', `${t.url}/api/v1`));
     try {
       await run(process.execPath, ['--import', 'tsx', file], { cwd: root, env: { ...process.env, KEY: key } });

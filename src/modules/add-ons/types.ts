@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { addOns } from '../../db/schema/index.ts';
-import { Code, OptionalNullable } from '../../http/schemas.ts';
+import { Cents, Code, OptionalNullable } from '../../http/schemas.ts';
 import { isCurrency } from '../../lib/currencies.ts';
 import { FieldErrorsBuilder } from '../../lib/errors.ts';
 
@@ -12,7 +12,8 @@ export const AddOnBody = Type.Object({
       name: Type.Optional(Type.String()),
       invoice_display_name: OptionalNullable(Type.String()),
       code: Type.Optional(Code()),
-      amount_cents: Type.Optional(Type.Integer()),
+      // Zero and negative amounts get Lago's value_is_out_of_range from the check below, not from the schema.
+      amount_cents: Type.Optional(Cents({ minimum: Number.MIN_SAFE_INTEGER })),
       amount_currency: Type.Optional(Type.String()),
       description: OptionalNullable(Type.String()),
       tax_codes: Type.Optional(Type.Array(Type.String())),

@@ -22,7 +22,6 @@ import {
   type MetricView,
 } from './types.ts';
 
-const codeTaken = () => err(invalid('code', 'value_already_exist'));
 const missingWrapper = () => err(badRequest('param is missing or the value is empty or invalid: billable_metric'));
 
 const view = (metric: BillableMetric, rows: BillableMetricFilterRow[]): MetricView => ({

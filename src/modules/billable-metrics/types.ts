@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { parseExpression } from '../../billing/expression/index.ts';
 import type { billableMetricFilters, billableMetrics } from '../../db/schema/index.ts';
 import { Code, OptionalNullable } from '../../http/schemas.ts';
+import { MAX_INT4 } from '../../lib/text.ts';
 import { FieldErrorsBuilder } from '../../lib/errors.ts';
 
 export type BillableMetric = typeof billableMetrics.$inferSelect;
@@ -27,11 +28,9 @@ export const WEIGHTED_INTERVALS = ['seconds'] as const;
 /** Units that persist across periods cannot come from these aggregations. */
 const NON_RECURRING = new Set<string>(['count_agg', 'max_agg', 'latest_agg']);
 
-const INT4_MIN = -2_147_483_648;
-const INT4_MAX = 2_147_483_647;
 
 const FilterInput = Type.Object({
-  key: OptionalNullable(Type.String()),
+  key: OptionalNullable(Code()),
   values: Type.Optional(Type.Unsafe<string[] | null>({ type: ['array', 'null'], items: { type: 'string' } })),
 });
 export type FilterInput = Static<typeof FilterInput>;
@@ -104,7 +103,7 @@ export const checkMetric = (draft: MetricDraft, codeTaken: boolean): FieldErrors
   if (draft.roundingFunction !== null && !(ROUNDING_FUNCTIONS as readonly string[]).includes(draft.roundingFunction)) {
     errors.add('rounding_function', 'value_is_invalid');
   }
-  if (draft.roundingPrecision !== null && (draft.roundingPrecision < INT4_MIN || draft.roundingPrecision > INT4_MAX)) {
+  if (draft.roundingPrecision !== null && (draft.roundingPrecision < -MAX_INT4 - 1 || draft.roundingPrecision > MAX_INT4)) {
     errors.add('rounding_precision', 'value_is_out_of_range');
   }
   return errors;

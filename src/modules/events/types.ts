@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
+import { PageQuery } from '../../http/schemas.ts';
 import { Decimal } from '../../lib/money.ts';
 import { MAX_KEY_LENGTH } from '../../lib/text.ts';
 
@@ -125,8 +126,7 @@ export const parseEvent = (raw: unknown, nowMs: number): { ok: true; value: Pars
 };
 
 export const EventListQuery = Type.Object({
-  page: Type.Optional(Type.String()),
-  per_page: Type.Optional(Type.String()),
+  ...PageQuery.properties,
   external_subscription_id: Type.Optional(Type.String()),
   code: Type.Optional(Type.String()),
   timestamp_from: Type.Optional(Type.String()),

@@ -48,7 +48,8 @@ export const adminRoutes =
         const result = await organizations.create({
           name: input.name,
           timezone: input.timezone,
-          defaultCurrency: input.default_currency,
+          // As PUT /organizations does, a currency is read in upper case.
+          defaultCurrency: input.default_currency?.toUpperCase(),
           testClock,
         });
         return respond(reply, result, ({ organization, apiKey }) => ({

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { organizations } from '../../db/schema/index.ts';
-import { OptionalNullable } from '../../http/schemas.ts';
+import { Int4, OptionalNullable } from '../../http/schemas.ts';
 import { isCountry } from '../../lib/countries.ts';
 import { isCurrency } from '../../lib/currencies.ts';
 import { FieldErrorsBuilder } from '../../lib/errors.ts';
@@ -28,7 +28,7 @@ export const OrganizationUpdateBody = Type.Object({
     city: OptionalNullable(Type.String()),
     legal_name: OptionalNullable(Type.String()),
     legal_number: OptionalNullable(Type.String()),
-    net_payment_term: Type.Optional(Type.Integer()),
+    net_payment_term: Type.Optional(Int4()),
     tax_identification_number: OptionalNullable(Type.String()),
     timezone: Type.Optional(Type.String()),
     document_numbering: Type.Optional(Type.String()),
@@ -38,11 +38,11 @@ export const OrganizationUpdateBody = Type.Object({
     billing_configuration: Type.Optional(
       Type.Object({
         invoice_footer: OptionalNullable(Type.String()),
-        invoice_grace_period: Type.Optional(Type.Integer()),
+        invoice_grace_period: Type.Optional(Int4()),
         document_locale: Type.Optional(Type.String()),
       }),
     ),
-  }),
+  }, { minProperties: 1 }),
 });
 export type OrganizationUpdateInput = Static<typeof OrganizationUpdateBody>['organization'];
 

@@ -37,9 +37,10 @@ export const checkTaxInput = (input: TaxInput, creating: boolean): FieldErrorsBu
   if (creating && input.rate === undefined) errors.add('rate', 'value_is_mandatory');
   if (input.rate !== undefined) {
     const rate = parseRate(input.rate);
-    if (rate === null) errors.add('rate', 'value_is_invalid');
-    // Lago accepts any number; a negative tax would silently lower invoices, so Billow refuses it.
-    else if (new Decimal(rate).isNegative()) errors.add('rate', 'value_is_out_of_range');
+    // Lago accepts any number. Billow refuses a negative rate (it would silently lower invoices) and rates beyond
+    // 1000% or finer than 10 decimals, which are typos that the database could not even hold exactly.
+    if (rate === null || new Decimal(rate).decimalPlaces() > 10) errors.add('rate', 'value_is_invalid');
+    else if (new Decimal(rate).isNegative() || new Decimal(rate).greaterThan(1000)) errors.add('rate', 'value_is_out_of_range');
   }
   if ((creating || input.code !== undefined) && !input.code?.trim()) errors.add('code', 'value_is_mandatory');
   return errors;
