@@ -9,6 +9,8 @@ export interface EventContribution {
   timestampMs: number;
   /** The event's numeric value, when its metric has one and the event carries it. */
   value: Decimal | null;
+  /** For unique counts: the value counted and whether the event adds it (or removes it, `operation_type: remove`). */
+  unique: { value: string; isAdd: boolean } | null;
   preciseTotalAmountCents: Decimal | null;
 }
 
@@ -20,6 +22,8 @@ export interface AggregateDelta {
   bucket: number;
   dims: string;
   eventsCount: number;
+  /** Events that carried a numeric value: what Lago counts for sum, max, latest and weighted sums. */
+  valuedCount: number;
   valueSum: Decimal;
   valueMax: Decimal | null;
   latestAt: number | null;
@@ -28,7 +32,19 @@ export interface AggregateDelta {
   amountCentsSum: Decimal;
 }
 
-const GRAINS: readonly Grain[] = ['h', 'd'];
+/** The state of one unique-count value in one bucket: its last add or remove there. */
+export interface UniqueValueDelta {
+  externalSubscriptionId: string;
+  code: string;
+  grain: Grain;
+  bucket: number;
+  dims: string;
+  value: string;
+  lastAt: number;
+  lastIsAdd: boolean;
+}
+
+const GRAINS: readonly Grain[] = ['h', 'd', 'm'];
 const ZERO = new Decimal(0);
 
 /**
@@ -39,6 +55,7 @@ const ZERO = new Decimal(0);
  */
 export class AggregateAccumulator {
   private readonly deltas = new Map<string, AggregateDelta>();
+  private readonly uniques = new Map<string, UniqueValueDelta>();
 
   add(event: EventContribution): void {
     for (const grain of GRAINS) {
@@ -53,6 +70,7 @@ export class AggregateAccumulator {
           bucket,
           dims: event.dims,
           eventsCount: 0,
+          valuedCount: 0,
           valueSum: ZERO,
           valueMax: null,
           latestAt: null,
@@ -64,8 +82,10 @@ export class AggregateAccumulator {
       }
       delta.eventsCount += 1;
       if (event.preciseTotalAmountCents) delta.amountCentsSum = delta.amountCentsSum.add(event.preciseTotalAmountCents);
+      if (event.unique) this.addUnique(key, event, grain, bucket, event.unique);
       const value = event.value;
       if (value === null) continue;
+      delta.valuedCount += 1;
       delta.valueSum = delta.valueSum.add(value);
       if (delta.valueMax === null || value.greaterThan(delta.valueMax)) delta.valueMax = value;
       if (delta.latestAt === null || event.timestampMs >= delta.latestAt) {
@@ -77,12 +97,36 @@ export class AggregateAccumulator {
     }
   }
 
+  private addUnique(rowKey: string, event: EventContribution, grain: Grain, bucket: number, unique: { value: string; isAdd: boolean }) {
+    const key = `${rowKey}\u0000${unique.value}`;
+    const current = this.uniques.get(key);
+    if (current && current.lastAt > event.timestampMs) return;
+    this.uniques.set(key, {
+      externalSubscriptionId: event.externalSubscriptionId,
+      code: event.code,
+      grain,
+      bucket,
+      dims: event.dims,
+      value: unique.value,
+      lastAt: event.timestampMs,
+      lastIsAdd: unique.isAdd,
+    });
+  }
+
   get size(): number {
     return this.deltas.size;
   }
 
   /** The deltas in key order, so that concurrent writers lock the rows in the same order and never deadlock. */
   rows(): AggregateDelta[] {
-    return [...this.deltas.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, delta]) => delta);
+    return sortedValues(this.deltas);
+  }
+
+  /** The unique-count value states, in key order for the same reason. */
+  uniqueRows(): UniqueValueDelta[] {
+    return sortedValues(this.uniques);
   }
 }
+
+const sortedValues = <T>(map: Map<string, T>): T[] =>
+  [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, value]) => value);

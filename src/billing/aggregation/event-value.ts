@@ -3,17 +3,27 @@ import { err, ok, type Result } from '../../lib/result.ts';
 import { evaluateExpression, type ExpressionEvent } from '../expression/index.ts';
 import { NUMERIC_AGGREGATIONS, type MeteringConfig } from './metric-config.ts';
 
-const NUMBER_TEXT = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
+// Lago's test for a numeric property text (`properties->>field ~ '^-?\d+(\.\d+)?$'`): no sign, exponent or spaces.
+const NUMBER_TEXT = /^-?\d+(\.\d+)?$/;
 
-/** A JSON value read as a number the way Lago reads properties: numbers and numeric strings. */
+/** A JSON value read as a number the way Lago reads properties: JSON numbers, and texts like "12" or "-0.5". */
 export const numericValue = (raw: unknown): Decimal | null => {
   if (typeof raw === 'number') return Number.isFinite(raw) ? new Decimal(raw) : null;
-  if (typeof raw === 'string' && NUMBER_TEXT.test(raw)) return new Decimal(raw.trim());
+  if (typeof raw === 'string' && NUMBER_TEXT.test(raw)) return new Decimal(raw);
   return null;
 };
 
 /** What an event contributes to its metric: a number, a text (unique counts), or nothing (no value given). */
 export type EventValue = { kind: 'number'; value: Decimal } | { kind: 'text'; value: string } | { kind: 'none' };
+
+/**
+ * Lago counts unique-count events that lack the field as one more distinct value (SQL NULL). Billow keeps that value
+ * under this marker, which no stored text can equal (clients' texts never hold control characters below U+0020 here).
+ */
+export const MISSING_UNIQUE_VALUE = '\u0001missing';
+
+/** Lago reads `operation_type` as add unless it says remove. */
+export const isRemoval = (properties: Readonly<Record<string, unknown>>): boolean => properties.operation_type === 'remove';
 
 export type EventValueError = 'value_is_not_valid_number' | 'invalid_expression_result';
 
@@ -39,7 +49,9 @@ export const eventValue = (config: MeteringConfig, event: ExpressionEvent): Resu
   } else {
     raw = metric.fieldName === null ? undefined : event.properties[metric.fieldName];
   }
-  if (raw === undefined || raw === null) return ok({ kind: 'none' });
+  if (raw === undefined || raw === null) {
+    return metric.aggregationType === 'unique_count_agg' ? ok({ kind: 'text', value: MISSING_UNIQUE_VALUE }) : ok({ kind: 'none' });
+  }
   if (metric.aggregationType === 'unique_count_agg') {
     return ok({ kind: 'text', value: typeof raw === 'string' ? raw : JSON.stringify(raw) });
   }

@@ -22,8 +22,8 @@ CREATE INDEX events_time_idx ON events (organization_id, timestamp);
 
 -- Usage pre-aggregated at ingestion, in the same transaction as the events, per subscription, metric code, grouping
 -- properties (the metric's filter keys and the charges' pricing group keys, as canonical JSON) and time bucket: one row
--- per UTC hour ('h') and one per UTC day ('d'). Usage over a period reads whole days, then whole hours, then raw events
--- for what is left at the edges, so its cost does not grow with the number of events.
+-- per UTC hour ('h'), day ('d') and calendar month ('m'). Usage over a window reads whole months, days and hours, then
+-- raw events for what is left at the edges, so its cost does not grow with the number of events.
 CREATE TABLE event_aggregates (
   organization_id uuid NOT NULL,
   external_subscription_id text NOT NULL,
@@ -32,6 +32,8 @@ CREATE TABLE event_aggregates (
   bucket timestamptz NOT NULL,
   dims text NOT NULL,
   events_count bigint NOT NULL,
+  -- Events that carried a numeric value (Lago's count for sum, max, latest and weighted sums).
+  valued_count bigint NOT NULL,
   -- Σ of the events' values (their field, or their expression's result). Also the net change for weighted sums.
   value_sum numeric NOT NULL,
   value_max numeric,
@@ -43,6 +45,21 @@ CREATE TABLE event_aggregates (
   -- Σ precise_total_amount_cents, for dynamic charges.
   amount_cents_sum numeric NOT NULL,
   PRIMARY KEY (organization_id, external_subscription_id, code, grain, bucket, dims)
+);
+
+-- For unique counts: per bucket and distinct value, the value's last operation there (add or remove). A value counts in
+-- a window when its last operation in the window is an add.
+CREATE TABLE event_unique_values (
+  organization_id uuid NOT NULL,
+  external_subscription_id text NOT NULL,
+  code text NOT NULL,
+  grain char(1) NOT NULL,
+  bucket timestamptz NOT NULL,
+  dims text NOT NULL,
+  value text NOT NULL,
+  last_at timestamptz NOT NULL,
+  last_is_add boolean NOT NULL,
+  PRIMARY KEY (organization_id, external_subscription_id, code, grain, bucket, dims, value)
 );
 
 -- Bumped, under an exclusive advisory lock, whenever what decides how events aggregate changes (a metric, its filters,

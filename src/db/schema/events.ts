@@ -1,4 +1,4 @@
-import { bigint, char, customType, jsonb, numeric, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, char, customType, jsonb, numeric, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { orgId, ts } from './columns.ts';
 
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
@@ -24,10 +24,23 @@ export const eventAggregates = pgTable('event_aggregates', {
   bucket: ts('bucket').notNull(),
   dims: text('dims').notNull(),
   eventsCount: bigint('events_count', { mode: 'bigint' }).notNull(),
+  valuedCount: bigint('valued_count', { mode: 'bigint' }).notNull(),
   valueSum: numeric('value_sum').notNull(),
   valueMax: numeric('value_max'),
   latestAt: ts('latest_at'),
   latestValue: numeric('latest_value'),
   timeWeighted: numeric('time_weighted').notNull(),
   amountCentsSum: numeric('amount_cents_sum').notNull(),
+});
+
+export const eventUniqueValues = pgTable('event_unique_values', {
+  organizationId: orgId(),
+  externalSubscriptionId: text('external_subscription_id').notNull(),
+  code: text('code').notNull(),
+  grain: char('grain').notNull(),
+  bucket: ts('bucket').notNull(),
+  dims: text('dims').notNull(),
+  value: text('value').notNull(),
+  lastAt: ts('last_at').notNull(),
+  lastIsAdd: boolean('last_is_add').notNull(),
 });

@@ -107,20 +107,3 @@ export const listEvents = async (db: Db, organizationId: string, filters: EventF
   const [count] = await queryRows<{ total: string }>(db, sql`SELECT count(*)::text AS total FROM events WHERE ${where}`);
   return { rows, total: Number(count!.total) };
 };
-
-/** For each external id, the subscription an event naming it belongs to: the live one, else the latest ended one. */
-export const subscriptionRefs = async (
-  db: Db,
-  organizationId: string,
-  externalIds: readonly string[],
-): Promise<Map<string, { subscriptionId: string; customerId: string }>> => {
-  const ids = [...new Set(externalIds)].filter((id) => id !== '');
-  if (ids.length === 0) return new Map();
-  const rows = await queryRows<{ external_id: string; id: string; customer_id: string }>(
-    db,
-    sql`SELECT DISTINCT ON (external_id) external_id, id, customer_id FROM subscriptions
-      WHERE organization_id = ${organizationId} AND external_id = ANY(${arrayParam(ids)}::text[])
-      ORDER BY external_id, (status = 'active') DESC, (status = 'pending') DESC, terminated_at DESC NULLS LAST, created_at DESC`,
-  );
-  return new Map(rows.map((r) => [r.external_id, { subscriptionId: r.id, customerId: r.customer_id }]));
-};

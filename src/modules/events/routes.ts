@@ -16,10 +16,10 @@ export const eventRoutes =
   async (app) => {
     const tags = ['events'];
     app.post('/events', { schema: { tags, body: EventBody, response: { 200: EventResponse, ...errorResponses } } }, async (request, reply) =>
-      respond(reply, await events.ingest(request.ctx, [request.body.event], false), ([view]) => ({ event: serializeEvent(view!) })),
+      respond(reply, await events.ingest(request.ctx, request.body.event, false), ([row]) => ({ event: serializeEvent(row!) })),
     );
     app.post('/events/batch', { schema: { tags, body: EventBatchBody, response: { 200: EventsResponse, ...errorResponses } } }, async (request, reply) =>
-      respond(reply, await events.ingest(request.ctx, request.body.events, true), (views) => ({ events: views.map(serializeEvent) })),
+      respond(reply, await events.ingest(request.ctx, request.body.events, true), (rows) => ({ events: rows.map(serializeEvent) })),
     );
     app.get('/events', { schema: { tags, querystring: EventListQuery, response: { 200: EventsPage, ...errorResponses } } }, async (request, reply) =>
       respond(
@@ -40,6 +40,6 @@ export const eventRoutes =
     app.get(
       '/events/:transaction_id',
       { schema: { tags, params: Type.Object({ transaction_id: Type.String() }), response: { 200: EventResponse, ...errorResponses } } },
-      async (request, reply) => respond(reply, await events.get(request.ctx, request.params.transaction_id), (view) => ({ event: serializeEvent(view) })),
+      async (request, reply) => respond(reply, await events.get(request.ctx, request.params.transaction_id), (row) => ({ event: serializeEvent(row) })),
     );
   };

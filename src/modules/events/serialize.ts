@@ -19,23 +19,23 @@ export const EventObject = Type.Object(
 );
 export type EventJson = Static<typeof EventObject>;
 
-export interface EventView {
-  row: EventRow;
-  subscription: { subscriptionId: string; customerId: string } | null;
-}
 
 const isoMs = (ms: string) => new Date(Number(ms)).toISOString();
 
-/** Lago prints event timestamps with milliseconds (2022-04-29T08:59:51.123Z) and its creation with seconds. */
-export const serializeEvent = ({ row, subscription }: EventView): EventJson => ({
+/**
+ * Lago prints event timestamps with milliseconds (2022-04-29T08:59:51.123Z) and its creation with seconds. Like Lago,
+ * Billow does not tie an event to a subscription row (usage matches events by external id), so the two lago ids of
+ * the subscription and customer are null.
+ */
+export const serializeEvent = (row: EventRow): EventJson => ({
   lago_id: row.id,
   transaction_id: row.transaction_id,
-  lago_customer_id: subscription?.customerId ?? null,
+  lago_customer_id: null,
   code: row.code,
   timestamp: isoMs(row.timestamp_ms),
   precise_total_amount_cents: row.precise_total_amount_cents,
   properties: row.properties,
-  lago_subscription_id: subscription?.subscriptionId ?? null,
+  lago_subscription_id: null,
   external_subscription_id: row.external_subscription_id === '' ? null : row.external_subscription_id,
   created_at: isoMs(row.created_at_ms).replace(/\.\d{3}Z$/, 'Z'),
 });

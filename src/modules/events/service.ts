@@ -9,7 +9,6 @@ import { parseIsoDateTime } from '../../lib/time.ts';
 import type { EventContribution } from '../../billing/aggregation/accumulator.ts';
 import type { MeteringService } from '../metering/service.ts';
 import * as repo from './repository.ts';
-import type { EventView } from './serialize.ts';
 import { MAX_BATCH, parseEvent, type FieldErrorMap, type ParsedEvent } from './types.ts';
 
 const keyOf = (e: { transactionId: string; externalSubscriptionId: string }) => `${e.transactionId}\u0000${e.externalSubscriptionId}`;
@@ -36,7 +35,9 @@ export const createEventService = ({ db, metering }: { db: Db; metering: Meterin
    * (`value_already_exist`). Concurrent requests carrying the same events wait on each other's keys, so an event is
    * never counted twice nor lost.
    */
-  const ingest = async (ctx: Ctx, raws: readonly unknown[], batch: boolean): Promise<Result<EventView[]>> => {
+  const ingest = async (ctx: Ctx, input: unknown, batch: boolean): Promise<Result<repo.EventRow[]>> => {
+    if (batch && !Array.isArray(input)) return err(invalid('events', input === undefined || input === null ? 'no_events' : 'value_is_invalid'));
+    const raws: readonly unknown[] = batch ? (input as unknown[]) : [input];
     if (batch && raws.length === 0) return err(invalid('events', 'no_events'));
     if (batch && raws.length > MAX_BATCH) return err(invalid('events', 'too_many_events'));
     const nowMs = ctx.clock.now().epochMilliseconds;
@@ -111,28 +112,20 @@ export const createEventService = ({ db, metering }: { db: Db; metering: Meterin
           },
         );
       }
-      const refs = await repo.subscriptionRefs(tx, ctx.organizationId, unique.map((u) => u.event.externalSubscriptionId));
-      return ok(
-        raws.map((_, index) => {
-          const row = rows.get(aliasOf.get(index) ?? index)!;
-          return { row, subscription: refs.get(row.external_subscription_id) ?? null };
-        }),
-      );
+      return ok(raws.map((_, index) => rows.get(aliasOf.get(index) ?? index)!));
     });
   };
 
-  const get = async (ctx: Ctx, transactionId: string): Promise<Result<EventView>> => {
+  const get = async (ctx: Ctx, transactionId: string): Promise<Result<repo.EventRow>> => {
     const row = await repo.eventByTransactionId(db, ctx.organizationId, transactionId);
-    if (!row) return err(notFound('event'));
-    const refs = await repo.subscriptionRefs(db, ctx.organizationId, [row.external_subscription_id]);
-    return ok({ row, subscription: refs.get(row.external_subscription_id) ?? null });
+    return row ? ok(row) : err(notFound('event'));
   };
 
   const list = async (
     ctx: Ctx,
     query: { externalSubscriptionId?: string; code?: string; timestampFrom?: string; timestampTo?: string },
     page: PageRequest,
-  ): Promise<Result<Page<EventView>>> => {
+  ): Promise<Result<Page<repo.EventRow>>> => {
     const from = query.timestampFrom === undefined ? undefined : parseIsoDateTime(query.timestampFrom);
     const to = query.timestampTo === undefined ? undefined : parseIsoDateTime(query.timestampTo);
     const fieldErrors: FieldErrorMap = {};
@@ -150,11 +143,7 @@ export const createEventService = ({ db, metering }: { db: Db; metering: Meterin
       },
       page,
     );
-    const refs = await repo.subscriptionRefs(db, ctx.organizationId, rows.map((r) => r.external_subscription_id));
-    return ok({
-      items: rows.map((row) => ({ row, subscription: refs.get(row.external_subscription_id) ?? null })),
-      meta: paginationMeta(page, total),
-    });
+    return ok({ items: rows, meta: paginationMeta(page, total) });
   };
 
   return { ingest, get, list };

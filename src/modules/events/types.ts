@@ -8,7 +8,8 @@ import { MAX_KEY_LENGTH } from '../../lib/text.ts';
 export const MAX_BATCH = 100;
 
 export const EventBody = Type.Object({ event: Type.Object({}, { additionalProperties: true }) });
-export const EventBatchBody = Type.Object({ events: Type.Array(Type.Unknown()) });
+// Lago answers a batch without `events` with 422 no_events, not 400: the list is checked by the service.
+export const EventBatchBody = Type.Object({ events: Type.Optional(Type.Unknown()) });
 
 /** An event checked and ready to store. */
 export interface ParsedEvent {

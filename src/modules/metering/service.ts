@@ -1,5 +1,5 @@
 import { AggregateAccumulator, type EventContribution } from '../../billing/aggregation/accumulator.ts';
-import { dimensionsOf, eventValue, type EventValueError } from '../../billing/aggregation/event-value.ts';
+import { dimensionsOf, eventValue, isRemoval, type EventValueError } from '../../billing/aggregation/event-value.ts';
 import type { MeteringConfig } from '../../billing/aggregation/metric-config.ts';
 import type { Db } from '../../db/database.ts';
 import { Decimal } from '../../lib/money.ts';
@@ -60,6 +60,7 @@ export const createMeteringService = ({ db: _db }: { db: Db }) => {
       dims: dimensionsOf(config.dimensionKeys, event.properties),
       timestampMs: event.timestampMs,
       value: value.value.kind === 'number' ? value.value.value : null,
+      unique: value.value.kind === 'text' ? { value: value.value.value, isAdd: !isRemoval(event.properties) } : null,
       preciseTotalAmountCents: event.preciseTotalAmountCents,
     });
   };
@@ -69,6 +70,7 @@ export const createMeteringService = ({ db: _db }: { db: Db }) => {
     const accumulator = new AggregateAccumulator();
     for (const c of contributions) accumulator.add(c);
     await repo.upsertAggregates(tx, organizationId, accumulator.rows());
+    await repo.upsertUniqueValues(tx, organizationId, accumulator.uniqueRows());
   };
 
   /** The settings of these codes as they stand in the caller's transaction, to compare before and after a change. */
@@ -117,6 +119,7 @@ export const createMeteringService = ({ db: _db }: { db: Db }) => {
         accumulator.add(contribution.ok ? contribution.value : { ...countOnly(config, event) });
       }
       await repo.upsertAggregates(tx, organizationId, accumulator.rows());
+      await repo.upsertUniqueValues(tx, organizationId, accumulator.uniqueRows());
       const last = page[page.length - 1]!;
       after = { timestampMs: last.timestamp_ms, id: last.id };
       if (page.length < REBUILD_PAGE) break;
@@ -134,6 +137,7 @@ const countOnly = (config: MeteringConfig, event: MeteredEvent): EventContributi
   dims: dimensionsOf(config.dimensionKeys, event.properties),
   timestampMs: event.timestampMs,
   value: null,
+  unique: null,
   preciseTotalAmountCents: event.preciseTotalAmountCents,
 });
 
