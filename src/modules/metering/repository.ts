@@ -21,6 +21,11 @@ export const shareMeteringLock = async (db: Db, organizationId: string): Promise
   return BigInt(rows[0]!.version);
 };
 
+export const meteringVersion = async (db: Db, organizationId: string): Promise<bigint> => {
+  const rows = await queryRows<{ version: string }>(db, sql`SELECT metering_version::text AS version FROM organizations WHERE id = ${organizationId}`);
+  return BigInt(rows[0]!.version);
+};
+
 /** The writer side: waits for ingestions in flight, then bumps the version that ingestion caches settings under. */
 export const takeMeteringLock = async (db: Db, organizationId: string): Promise<void> => {
   await db.execute(sql`SELECT pg_advisory_xact_lock(${lockKey(organizationId)})`);

@@ -50,6 +50,10 @@ export const createMeteringService = ({ db: _db }: { db: Db }) => {
     return settings(tx, organizationId, version, codes);
   };
 
+  /** The settings of these codes for reading usage (no lock: a change lands atomically with its rebuilt aggregates). */
+  const settingsFor = async (tx: Db, organizationId: string, codes: readonly string[]): Promise<Map<string, MeteringConfig>> =>
+    settings(tx, organizationId, await repo.meteringVersion(tx, organizationId), codes);
+
   /** The contribution of one event, or why its value is refused (a non-number where the metric sums numbers). */
   const contributionOf = (config: MeteringConfig, event: MeteredEvent): Result<EventContribution, EventValueError> => {
     const value = eventValue(config, { code: event.code, timestamp: Math.floor(event.timestampMs / 1000), properties: event.properties });
@@ -126,7 +130,7 @@ export const createMeteringService = ({ db: _db }: { db: Db }) => {
     }
   };
 
-  return { beginIngestion, contributionOf, aggregate, snapshot, settingsChanged };
+  return { beginIngestion, settingsFor, contributionOf, aggregate, snapshot, settingsChanged };
 };
 
 export type MeteringService = ReturnType<typeof createMeteringService>;
