@@ -458,7 +458,7 @@ describe('plans', () => {
     assert.deepEqual(page2.meta, { current_page: 2, next_page: null, prev_page: 1, total_pages: 2, total_count: 3 });
   });
 
-  test('delete: an unused plan goes at once and frees its code; a plan in use waits, pending deletion', async () => {
+  test('delete: the plan goes at once and frees its code, whether or not it is in use', async () => {
     const client = t.client(key);
     const make = (code: string) =>
       client.plans.createPlan({
@@ -487,12 +487,13 @@ describe('plans', () => {
 
     const used = (await make('used')).data.plan;
     await insertSubscription(t.database, orgId, used.lago_id, 'active');
-    await client.plans.destroyPlan('used');
-    const pending = (await client.plans.findPlan('used')).data.plan as PlanObject & { pending_deletion: boolean };
-    assert.equal(pending.pending_deletion, true);
+    const answer = (await client.plans.destroyPlan('used')).data.plan as PlanObject & { pending_deletion: boolean };
+    assert.equal(answer.pending_deletion, true);
+    // Its subscription is terminated in the same request (test/api/plans-delete.test.ts covers that), so it is gone too.
+    await assert.rejects(client.plans.findPlan('used'), (e) => lagoError(e).status === 404);
     const listed = (await client.plans.findAllPlans()).data.plans.map((p) => p.code);
-    assert.ok(listed.includes('used'));
-    assert.ok(!listed.includes('unused') || listed.filter((c) => c === 'unused').length === 1);
+    assert.ok(!listed.includes('used'));
+    assert.equal(listed.filter((c) => c === 'unused').length, 1);
   });
 
   // ---- refused requests --------------------------------------------------------------------------------------

@@ -25,8 +25,10 @@ CREATE TABLE subscriptions (
   FOREIGN KEY (organization_id, plan_id) REFERENCES plans (organization_id, id),
   FOREIGN KEY (organization_id, previous_subscription_id) REFERENCES subscriptions (organization_id, id)
 );
--- One live subscription per external_id: events name it, so it must be unambiguous.
-CREATE UNIQUE INDEX subscriptions_live_external_id_idx ON subscriptions (organization_id, external_id) WHERE status = 'active';
+-- One live subscription per external_id: events name it, so it must be unambiguous. A pending subscription scheduled
+-- to follow another one (previous_subscription_id set: a plan change at the end of the period) shares its id.
+CREATE UNIQUE INDEX subscriptions_live_external_id_idx ON subscriptions (organization_id, external_id)
+  WHERE status = 'active' OR (status = 'pending' AND previous_subscription_id IS NULL);
 CREATE INDEX subscriptions_external_id_idx ON subscriptions (organization_id, external_id);
 CREATE INDEX subscriptions_customer_idx ON subscriptions (organization_id, customer_id);
 CREATE INDEX subscriptions_plan_idx ON subscriptions (organization_id, plan_id);

@@ -19,13 +19,20 @@ export interface FilterWithCharge {
 
 /** The use cases of `/plans/{code}/charges` and `/plans/{code}/charges/{charge_code}/filters`. */
 export const createNestedChargeUseCases = (db: Db) => {
-  const findPlan = async (tx: Db, ctx: Ctx, planCode: string): Promise<Result<Plan>> => {
-    const plan = await repo.findPlanByCode(tx, ctx.organizationId, planCode);
+  /** Writes lock the plan, so they queue up behind its deletion and then find it gone. */
+  const findPlan = async (tx: Db, ctx: Ctx, planCode: string, lock?: 'update'): Promise<Result<Plan>> => {
+    const plan = await repo.findPlanByCode(tx, ctx.organizationId, planCode, lock);
     return plan ? ok(plan) : err(notFound('plan'));
   };
 
-  const findCharge = async (tx: Db, ctx: Ctx, planCode: string, chargeCode: string): Promise<Result<{ plan: Plan; charge: Charge }>> => {
-    const plan = await findPlan(tx, ctx, planCode);
+  const findCharge = async (
+    tx: Db,
+    ctx: Ctx,
+    planCode: string,
+    chargeCode: string,
+    lock?: 'update',
+  ): Promise<Result<{ plan: Plan; charge: Charge }>> => {
+    const plan = await findPlan(tx, ctx, planCode, lock);
     if (!plan.ok) return plan;
     const charge = await repo.findChargeByCode(tx, ctx.organizationId, plan.value.id, chargeCode);
     return charge ? ok({ plan: plan.value, charge }) : err(notFound('charge'));
@@ -50,7 +57,7 @@ export const createNestedChargeUseCases = (db: Db) => {
   const createOne = (ctx: Ctx, planCode: string, input: NestedChargeInput): Promise<Result<ChargeDetails>> =>
     guarded(() =>
       transact(db, async (tx) => {
-        const plan = await findPlan(tx, ctx, planCode);
+        const plan = await findPlan(tx, ctx, planCode, 'update');
         if (!plan.ok) return plan;
         const w = writer(tx, ctx);
         const position = await repo.nextChargePosition(tx, ctx.organizationId, plan.value.id);
@@ -62,7 +69,7 @@ export const createNestedChargeUseCases = (db: Db) => {
   const updateOne = (ctx: Ctx, planCode: string, chargeCode: string, input: NestedChargeInput): Promise<Result<ChargeDetails>> =>
     guarded(() =>
       transact(db, async (tx) => {
-        const found = await findCharge(tx, ctx, planCode, chargeCode);
+        const found = await findCharge(tx, ctx, planCode, chargeCode, 'update');
         if (!found.ok) return found;
         const locked = await repo.planHasSubscriptions(tx, ctx.organizationId, found.value.plan.id);
         const updated = await updateCharge(writer(tx, ctx), found.value.charge, input, { locked });
@@ -73,7 +80,7 @@ export const createNestedChargeUseCases = (db: Db) => {
   /** The answer shows the deleted charge, its filters already gone (as Lago shows it). */
   const destroyOne = (ctx: Ctx, planCode: string, chargeCode: string): Promise<Result<ChargeDetails>> =>
     transact(db, async (tx) => {
-      const found = await findCharge(tx, ctx, planCode, chargeCode);
+      const found = await findCharge(tx, ctx, planCode, chargeCode, 'update');
       if (!found.ok) return found;
       await destroyCharges(writer(tx, ctx), [found.value.charge.id]);
       return ok({ ...(await oneCharge(tx, ctx, found.value.charge)), filters: [] });
@@ -85,8 +92,9 @@ export const createNestedChargeUseCases = (db: Db) => {
     planCode: string,
     chargeCode: string,
     id: string,
+    lock?: 'update',
   ): Promise<Result<{ charge: Charge; filter: ChargeFilter }>> => {
-    const found = await findCharge(tx, ctx, planCode, chargeCode);
+    const found = await findCharge(tx, ctx, planCode, chargeCode, lock);
     if (!found.ok) return found;
     const filter = await repo.findFilter(tx, ctx.organizationId, found.value.charge.id, id);
     return filter ? ok({ charge: found.value.charge, filter }) : err(notFound('charge_filter'));
@@ -106,7 +114,7 @@ export const createNestedChargeUseCases = (db: Db) => {
 
   const createOneFilter = (ctx: Ctx, planCode: string, chargeCode: string, input: NestedFilterInput): Promise<Result<FilterWithCharge>> =>
     transact(db, async (tx) => {
-      const found = await findCharge(tx, ctx, planCode, chargeCode);
+      const found = await findCharge(tx, ctx, planCode, chargeCode, 'update');
       if (!found.ok) return found;
       const w = writer(tx, ctx);
       const metric = await findMetric(w, found.value.charge.billableMetricId);
@@ -123,7 +131,7 @@ export const createNestedChargeUseCases = (db: Db) => {
     input: NestedFilterInput,
   ): Promise<Result<FilterWithCharge>> =>
     transact(db, async (tx) => {
-      const found = await findFilter(tx, ctx, planCode, chargeCode, id);
+      const found = await findFilter(tx, ctx, planCode, chargeCode, id, 'update');
       if (!found.ok) return found;
       const w = writer(tx, ctx);
       const metric = await findMetric(w, found.value.charge.billableMetricId);
@@ -135,7 +143,7 @@ export const createNestedChargeUseCases = (db: Db) => {
   /** The answer shows the deleted filter with its values already gone, as Lago shows it. */
   const destroyOneFilter = (ctx: Ctx, planCode: string, chargeCode: string, id: string): Promise<Result<FilterWithCharge>> =>
     transact(db, async (tx) => {
-      const found = await findFilter(tx, ctx, planCode, chargeCode, id);
+      const found = await findFilter(tx, ctx, planCode, chargeCode, id, 'update');
       if (!found.ok) return found;
       await repo.softDeleteFilters(tx, ctx.organizationId, [found.value.filter.id], writer(tx, ctx).now);
       return ok({ filter: { ...found.value.filter, values: {} }, chargeCode: found.value.charge.code });

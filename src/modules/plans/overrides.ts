@@ -91,12 +91,11 @@ const copyCharge = async (
   child: Plan,
   parent: Charge,
   override: ChargeOverrideInput | undefined,
-  metric: MetricRef | undefined,
+  metric: MetricRef,
   inherited: { filters: ChargeFilter[]; taxes: { id: string }[] },
 ): Promise<Result<void>> => {
   let { properties, minAmountCents, invoiceDisplayName } = parent;
   if (override) {
-    if (!metric) return err(notFound('billable_metric'));
     if (override.min_amount_cents != null) {
       if (!isSafeAmount(override.min_amount_cents)) return err(invalid('min_amount_cents', 'value_is_out_of_range'));
       minAmountCents = BigInt(override.min_amount_cents);
@@ -118,7 +117,7 @@ const copyCharge = async (
     updatedAt: w.now,
   });
   if (override?.filters != null) {
-    const filters = await replaceFilters(w, charge, metric!, override.filters);
+    const filters = await replaceFilters(w, charge, metric, override.filters);
     if (!filters.ok) return filters;
   } else {
     for (const filter of inherited.filters) {
@@ -133,15 +132,18 @@ const copyCharge = async (
  * id; one naming no charge of the parent is ignored, as Lago ignores it (the last one wins for a charge named twice).
  */
 const copyCharges = async (w: Writer, parent: Plan, child: Plan, overrides: ChargeOverrideInput[]): Promise<Result<void>> => {
-  const charges = await repo.listLiveCharges(w.tx, w.organizationId, parent.id);
+  const listed = await repo.listLiveCharges(w.tx, w.organizationId, parent.id);
+  // Locking the metrics makes a concurrent metric deletion wait for the copies (and delete them too) or finish first;
+  // a charge whose metric it deleted meanwhile is then not copied.
+  const metrics = await repo.findMetrics(w.tx, w.organizationId, listed.map((c) => c.billableMetricId));
+  const charges = listed.filter((c) => metrics.has(c.billableMetricId));
   const byId = new Map(overrides.filter((o) => o.id != null).map((o) => [o.id!, o]));
   const ids = charges.map((c) => c.id);
   // One after the other: a transaction is one connection, which runs a single query at a time.
   const filters = await repo.filtersOfCharges(w.tx, w.organizationId, ids);
   const taxes = await appliedTaxes(w.tx, w.organizationId, 'charge', ids);
-  const metrics = await repo.findMetrics(w.tx, w.organizationId, charges.filter((c) => byId.has(c.id)).map((c) => c.billableMetricId));
   for (const charge of charges) {
-    const copied = await copyCharge(w, child, charge, byId.get(charge.id), metrics.get(charge.billableMetricId), {
+    const copied = await copyCharge(w, child, charge, byId.get(charge.id), metrics.get(charge.billableMetricId)!, {
       filters: filters.filter((f) => f.chargeId === charge.id),
       taxes: taxes.get(charge.id) ?? [],
     });

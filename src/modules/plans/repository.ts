@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, isNull, max, ne } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, max, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import {
   billableMetricFilters,
@@ -35,9 +35,14 @@ export const updatePlan = async (db: Db, organizationId: string, id: string, cha
   return updated!;
 };
 
-/** The organization's live plan with this code (override copies excluded), or null. */
-export const findPlanByCode = async (db: Db, organizationId: string, code: string): Promise<Plan | null> => {
-  const rows = await db.select().from(plans).where(and(addressablePlans(organizationId), eq(plans.code, code))).limit(1);
+/**
+ * The organization's live plan with this code (override copies excluded), or null. `lock` holds the row until the
+ * transaction ends: writes of the plan take it `update` (they queue up behind each other and behind a deletion),
+ * subscriptions starting on it take it `share`. A plan deleted while the lock was awaited is then not found.
+ */
+export const findPlanByCode = async (db: Db, organizationId: string, code: string, lock?: 'update' | 'share'): Promise<Plan | null> => {
+  const query = db.select().from(plans).where(and(addressablePlans(organizationId), eq(plans.code, code))).limit(1);
+  const rows = lock ? await query.for(lock) : await query;
   return rows[0] ?? null;
 };
 
@@ -74,29 +79,18 @@ export const planHasSubscriptions = async (db: Db, organizationId: string, planI
   return rows.length > 0;
 };
 
-/** True when an active or pending subscription still bills one of these plans. */
-export const plansHaveLiveSubscriptions = async (db: Db, organizationId: string, planIds: string[]): Promise<boolean> => {
-  const rows = await db
-    .select({ id: subscriptions.id })
-    .from(subscriptions)
-    .where(
-      and(
-        eq(subscriptions.organizationId, organizationId),
-        inArray(subscriptions.planId, planIds),
-        inArray(subscriptions.status, ['active', 'pending']),
-      ),
-    )
-    .limit(1);
-  return rows.length > 0;
-};
-
 export const markPlansDeleted = async (db: Db, organizationId: string, ids: string[], changes: Partial<Plan>): Promise<void> => {
   await db.update(plans).set(changes).where(and(eq(plans.organizationId, organizationId), inArray(plans.id, ids)));
 };
 
 // ---- billable metrics (owned by the billable-metrics module; read only here) ------------------------------------
 
-/** The organization's live metrics with these ids, with their filters. Ids that are not UUIDs simply match nothing. */
+/**
+ * The organization's live metrics with these ids, with their filters. Ids that are not UUIDs simply match nothing.
+ * Every caller is about to write charges on them, so the rows are read FOR SHARE: a metric deletion (which holds its
+ * metric FOR UPDATE) either waits for this transaction and then deletes the charges it wrote, or finishes first and
+ * the metric is not found here. Without the lock, a charge could be written on a metric deleted meanwhile.
+ */
 export const findMetrics = async (db: Db, organizationId: string, ids: readonly string[]): Promise<Map<string, MetricRef>> => {
   const wanted = [...new Set(ids.filter(isUuid))];
   const result = new Map<string, MetricRef>();
@@ -109,7 +103,8 @@ export const findMetrics = async (db: Db, organizationId: string, ids: readonly 
       recurring: billableMetrics.recurring,
     })
     .from(billableMetrics)
-    .where(and(eq(billableMetrics.organizationId, organizationId), inArray(billableMetrics.id, wanted), isNull(billableMetrics.deletedAt)));
+    .where(and(eq(billableMetrics.organizationId, organizationId), inArray(billableMetrics.id, wanted), isNull(billableMetrics.deletedAt)))
+    .for('share');
   for (const row of rows) result.set(row.id, { ...row, filters: [] });
   if (result.size === 0) return result;
   const filters = await db
@@ -166,15 +161,36 @@ export const findChargeByCode = async (db: Db, organizationId: string, planId: s
 export const listLiveCharges = async (db: Db, organizationId: string, planId: string): Promise<Charge[]> =>
   db.select().from(charges).where(liveCharges(organizationId, planId)).orderBy(asc(charges.position), asc(charges.createdAt), asc(charges.id));
 
-/** The charges each of these plans shows (an override plan's are its own copies). */
+/**
+ * The charges each of these plans shows (an override plan's are its own copies): its live ones, or for a deleted plan
+ * the ones deleted with it, so a subscription the deletion ended still shows (and is billed on) what it had.
+ */
 export const chargesOfPlans = async (db: Db, organizationId: string, planIds: readonly string[]): Promise<Charge[]> =>
   planIds.length === 0
     ? []
     : db
-        .select()
+        .select(getTableColumns(charges))
         .from(charges)
-        .where(and(eq(charges.organizationId, organizationId), inArray(charges.planId, [...planIds]), isNull(charges.deletedAt)))
+        .innerJoin(plans, and(eq(plans.organizationId, charges.organizationId), eq(plans.id, charges.planId)))
+        .where(
+          and(
+            eq(charges.organizationId, organizationId),
+            inArray(charges.planId, [...planIds]),
+            or(isNull(charges.deletedAt), eq(charges.deletedAt, plans.deletedAt)),
+          ),
+        )
         .orderBy(asc(charges.position), asc(charges.createdAt), asc(charges.id));
+
+/** The charges of these plans that are still live, override copies included. */
+export const liveChargeIdsOfPlans = async (db: Db, organizationId: string, planIds: readonly string[]): Promise<string[]> =>
+  planIds.length === 0
+    ? []
+    : (
+        await db
+          .select({ id: charges.id })
+          .from(charges)
+          .where(and(eq(charges.organizationId, organizationId), inArray(charges.planId, [...planIds]), isNull(charges.deletedAt)))
+      ).map((r) => r.id);
 
 /** A page of the plan's charges, newest first (Lago's order on the nested route). */
 export const pageCharges = async (
@@ -214,6 +230,20 @@ export const nextChargePosition = async (db: Db, organizationId: string, planId:
 
 export const softDeleteCharges = async (db: Db, organizationId: string, ids: readonly string[], now: Date): Promise<void> => {
   if (ids.length === 0) return;
+  // The charges' metrics first, as every charge write here takes them: a metric deletion deleting some of these same
+  // charges then waits or goes first, instead of both locking the rows in different orders (a deadlock).
+  await db
+    .select({ id: billableMetrics.id })
+    .from(billableMetrics)
+    .where(
+      and(
+        eq(billableMetrics.organizationId, organizationId),
+        sql`${billableMetrics.id} IN (SELECT ${charges.billableMetricId} FROM ${charges}
+          WHERE ${charges.organizationId} = ${organizationId} AND ${inArray(charges.id, [...ids])})`,
+      ),
+    )
+    .orderBy(asc(billableMetrics.id))
+    .for('share');
   await db
     .update(charges)
     .set({ deletedAt: now, updatedAt: now })
@@ -243,13 +273,21 @@ export const updateFilter = async (db: Db, organizationId: string, id: string, c
   return updated!;
 };
 
+/** The filters each of these charges shows: its live ones, or for a deleted charge the ones deleted with it. */
 export const filtersOfCharges = async (db: Db, organizationId: string, chargeIds: readonly string[]): Promise<ChargeFilter[]> =>
   chargeIds.length === 0
     ? []
     : db
-        .select()
+        .select(getTableColumns(chargeFilters))
         .from(chargeFilters)
-        .where(and(liveFilters(organizationId), inArray(chargeFilters.chargeId, [...chargeIds])))
+        .innerJoin(charges, and(eq(charges.organizationId, chargeFilters.organizationId), eq(charges.id, chargeFilters.chargeId)))
+        .where(
+          and(
+            eq(chargeFilters.organizationId, organizationId),
+            inArray(chargeFilters.chargeId, [...chargeIds]),
+            or(isNull(chargeFilters.deletedAt), eq(chargeFilters.deletedAt, charges.deletedAt)),
+          ),
+        )
         .orderBy(...filterOrder);
 
 export const pageFilters = async (

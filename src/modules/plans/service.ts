@@ -6,6 +6,7 @@ import { invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { paginationMeta, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
+import { endSubscriptionsOfPlans } from '../subscriptions/termination.ts';
 import { replaceAppliedTaxes } from '../taxes/repository.ts';
 import { resolveTaxCodes } from '../taxes/service.ts';
 import { createNestedChargeUseCases } from './nested-service.ts';
@@ -144,7 +145,7 @@ export const createPlanService = ({ db }: { db: Db }) => {
     guarded(() =>
       transact(db, async (tx) => {
         const w = writer(tx, ctx);
-        const plan = await repo.findPlanByCode(tx, ctx.organizationId, code);
+        const plan = await repo.findPlanByCode(tx, ctx.organizationId, code, 'update');
         if (!plan) return err(notFound('plan'));
         const locked = await repo.planHasSubscriptions(tx, ctx.organizationId, plan.id);
         const fixed = checkFixedCharges(input);
@@ -237,25 +238,25 @@ export const createPlanService = ({ db }: { db: Db }) => {
   };
 
   /**
-   * Lago marks the plan pending deletion and deletes it in the background after terminating its subscriptions.
-   * Billow deletes a plan no active or pending subscription uses at once (its code is then free again); a plan still
-   * in use is only marked `pending_deletion` until billing ends its subscriptions. Either way the answer is the plan
-   * as Lago shows it, `pending_deletion: true`.
+   * Lago's plan deletion, done at once in one transaction where Lago runs it in a background job: the active
+   * subscriptions of the plan and of its override copies are terminated and the pending ones canceled, then the plan,
+   * its copies, their charges and the charges' filters are deleted (the code is free again). The answer is the plan
+   * as Lago answers the request, `pending_deletion: true`, charges included.
+   *
+   * Lago leaves a deleted plan's charges alone; Billow deletes them so nothing reads them as live, and still shows
+   * them on the deleted plan of a subscription the deletion ended.
    */
   const destroy = (ctx: Ctx, code: string): Promise<Result<PlanDetails>> =>
     transact(db, async (tx) => {
       const w = writer(tx, ctx);
-      const plan = await repo.findPlanByCode(tx, ctx.organizationId, code);
+      // FOR UPDATE: a subscription starting on the plan (FOR SHARE) either ends with the others or finds no plan.
+      const plan = await repo.findPlanByCode(tx, ctx.organizationId, code, 'update');
       if (!plan) return err(notFound('plan'));
-      const ids = [plan.id, ...(await repo.childPlanIds(tx, ctx.organizationId, plan.id))];
-      const inUse = await repo.plansHaveLiveSubscriptions(tx, ctx.organizationId, ids);
       const details = await loadOnePlan(tx, ctx.organizationId, plan);
-      await repo.markPlansDeleted(
-        tx,
-        ctx.organizationId,
-        ids,
-        inUse ? { pendingDeletion: true, updatedAt: w.now } : { deletedAt: w.now, updatedAt: w.now },
-      );
+      const ids = [plan.id, ...(await repo.childPlanIds(tx, ctx.organizationId, plan.id))];
+      await endSubscriptionsOfPlans(tx, ctx.organizationId, ids, w.now);
+      await destroyCharges(w, await repo.liveChargeIdsOfPlans(tx, ctx.organizationId, ids));
+      await repo.markPlansDeleted(tx, ctx.organizationId, ids, { deletedAt: w.now, pendingDeletion: false, updatedAt: w.now });
       return ok({ ...details, plan: { ...details.plan, pendingDeletion: true } });
     });
 

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import { customers, plans, subscriptions } from '../../db/schema/index.ts';
 import { pageOffset, type PageRequest } from '../../lib/pagination.ts';
@@ -97,4 +97,48 @@ export const planCodesOf = async (db: Db, organizationId: string, subscriptionId
     .innerJoin(plans, and(eq(plans.organizationId, subscriptions.organizationId), eq(plans.id, subscriptions.planId)))
     .where(and(eq(subscriptions.organizationId, organizationId), inArray(subscriptions.id, [...subscriptionIds])));
   return new Map(rows.map((r) => [r.id, r.code]));
+};
+
+/** Seeds the hash of external-id locks so they do not share keys with advisory locks taken for other purposes. */
+const EXTERNAL_ID_LOCK_SEED = 7_216_100_007;
+
+/**
+ * Serializes the creation of subscriptions under one external id until the transaction ends: the check that the id
+ * is free and the insert then run one request at a time, so exactly one of several racing requests starts it. The
+ * unique index on live external ids backs this up.
+ */
+export const lockExternalId = async (db: Db, organizationId: string, externalId: string): Promise<void> => {
+  await db.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${organizationId}:${externalId}`}, ${EXTERNAL_ID_LOCK_SEED}))`);
+};
+
+/** Terminates the active subscriptions on these plans; returns them. */
+export const terminateActiveOnPlans = async (db: Db, organizationId: string, planIds: readonly string[], now: Date): Promise<Subscription[]> =>
+  planIds.length === 0
+    ? []
+    : db
+        .update(subscriptions)
+        .set({ status: 'terminated', terminatedAt: now, updatedAt: now })
+        .where(and(eq(subscriptions.organizationId, organizationId), inArray(subscriptions.planId, [...planIds]), eq(subscriptions.status, 'active')))
+        .returning();
+
+/**
+ * Cancels the pending subscriptions on these plans, and those waiting to follow one of these subscriptions (a
+ * scheduled plan change). Returns them.
+ */
+export const cancelPending = async (
+  db: Db,
+  organizationId: string,
+  scope: { planIds: readonly string[]; previousIds: readonly string[] },
+  now: Date,
+): Promise<Subscription[]> => {
+  const on = [
+    ...(scope.planIds.length > 0 ? [inArray(subscriptions.planId, [...scope.planIds])] : []),
+    ...(scope.previousIds.length > 0 ? [inArray(subscriptions.previousSubscriptionId, [...scope.previousIds])] : []),
+  ];
+  if (on.length === 0) return [];
+  return db
+    .update(subscriptions)
+    .set({ status: 'canceled', canceledAt: now, updatedAt: now })
+    .where(and(eq(subscriptions.organizationId, organizationId), eq(subscriptions.status, 'pending'), or(...on)))
+    .returning();
 };

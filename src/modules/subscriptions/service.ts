@@ -65,10 +65,15 @@ export const createSubscriptionService = ({ db }: { db: Db }) => {
    * private copy of the plan carrying them, made in the same transaction (its currency is the one the customer takes).
    */
   const create = async (ctx: Ctx, input: SubscriptionCreateInput): Promise<Result<SubscriptionView>> => {
-    // Two requests racing to start the same external id: the loser answers as the check would have.
+    // Requests racing to start one external id run one at a time (the lock), so each later one sees the first one's
+    // subscription; the unique index refuses any duplicate left, answered as the check would have.
     return refusingDuplicates('external_id', () =>
       transact(db, async (tx) => {
-        const plan = input.plan_code ? await findPlanByCode(tx, ctx.organizationId, input.plan_code) : null;
+        const externalId = idText(input.external_id);
+        if (externalId !== '') await repo.lockExternalId(tx, ctx.organizationId, externalId);
+        // Held FOR SHARE: a concurrent deletion of the plan either waits and ends this subscription too, or goes first
+        // and the plan is not found.
+        const plan = input.plan_code ? await findPlanByCode(tx, ctx.organizationId, input.plan_code, 'share') : null;
         if (!plan) return err(notFound('plan'));
 
         const now = ctx.clock.now();
@@ -106,7 +111,6 @@ export const createSubscriptionService = ({ db }: { db: Db }) => {
         const customer = await assignCustomerCurrency(tx, ctx, found.value, overrides?.amount_currency ?? plan.amountCurrency);
         if (!customer.ok) return customer;
 
-        const externalId = idText(input.external_id);
         if (externalId === '') return err(invalid('external_id', 'value_is_mandatory'));
         const live = await repo.findLiveByExternalId(tx, ctx.organizationId, externalId);
         const own = live.find((s) => s.customerId === customer.value.id);

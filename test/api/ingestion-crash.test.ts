@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { sql } from 'drizzle-orm';
+import { openPglite, openPostgres } from '../../src/db/database.ts';
+import { queryRows } from '../../src/db/query.ts';
+
+const BIN = join(process.cwd(), 'bin', 'billow.js');
+const KEY = 'crash-test-key-0123456789';
+
+/**
+ * Kills a Billow process (SIGKILL) while it ingests batches, restarts it on the same database, and checks that every
+ * batch is there whole or not at all, and that the aggregates count exactly the stored events.
+ */
+describe('a crash in the middle of ingestion', () => {
+  let dataDir = '';
+  let databaseUrl = '';
+  let server: ChildProcess | null = null;
+  let url = '';
+
+  const start = async () => {
+    server = spawn(process.execPath, [BIN, 'serve'], {
+      env: {
+        ...process.env,
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        BILLOW_API_KEY: KEY,
+        BILLOW_DATA_DIR: dataDir,
+        DATABASE_URL: databaseUrl,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const first = await new Promise<string>((resolve) => createInterface({ input: server!.stdout! }).once('line', resolve));
+    url = first.match(/listening on (\S+)/)![1]!;
+  };
+  const kill = async () => {
+    const exited = new Promise((resolve) => server!.once('exit', resolve));
+    server!.kill('SIGKILL');
+    await exited;
+  };
+  const api = (path: string, body?: object) =>
+    fetch(`${url}/api/v1${path}`, {
+      method: body ? 'POST' : 'GET',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'billow-crash-'));
+    if (process.env.TEST_DATABASE_URL) {
+      const name = `billow_crash_${randomBytes(4).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      await admin.end();
+      const u = new URL(process.env.TEST_DATABASE_URL);
+      u.pathname = `/${name}`;
+      databaseUrl = u.toString();
+    }
+    await start();
+    const metric = await api('/billable_metrics', { billable_metric: { name: 'GB', code: 'gb', aggregation_type: 'sum_agg', field_name: 'gb' } });
+    assert.equal(metric.status, 200);
+  });
+  after(async () => {
+    if (server && server.exitCode === null && server.signalCode === null) await kill();
+    await rm(dataDir, { recursive: true, force: true });
+    if (databaseUrl) {
+      const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+
+  test('every batch is there whole or not at all, and counted exactly', async () => {
+    const rounds = 8;
+    for (let round = 0; round < rounds; round++) {
+      // A few batches in flight, then the process dies at a moment that varies from round to round.
+      const inFlight = Array.from({ length: 4 }, (_, b) =>
+        api('/events/batch', {
+          events: Array.from({ length: 100 }, (_, i) => ({
+            transaction_id: `r${round}_b${b}_${i}`,
+            external_subscription_id: `sub_${b}`,
+            code: 'gb',
+            timestamp: 1_709_251_200 + i,
+            properties: { gb: 1 },
+          })),
+        }).catch(() => null),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 20 + round * 60));
+      await kill();
+      await Promise.all(inFlight);
+      await start();
+    }
+    let stored = 0;
+    for (let round = 0; round < rounds; round++) {
+      for (let b = 0; b < 4; b++) {
+        const res = await api(`/events?external_subscription_id=sub_${b}&per_page=1000`);
+        const events = ((await res.json()) as { events: { transaction_id: string }[] }).events.filter((e) =>
+          e.transaction_id.startsWith(`r${round}_b${b}_`),
+        );
+        assert.ok(events.length === 0 || events.length === 100, `round ${round} batch ${b}: ${events.length} of 100 events`);
+        stored += events.length;
+      }
+    }
+    // One more batch after all this is stored and counted as usual.
+    const last = await api('/events/batch', {
+      events: [{ transaction_id: 'after', external_subscription_id: 'sub_0', code: 'gb', timestamp: 1_709_251_200, properties: { gb: 1 } }],
+    });
+    assert.equal(last.status, 200);
+    stored += 1;
+    // The aggregates (what usage reads) count exactly the events that survived, straight from the database.
+    await kill();
+    const database = databaseUrl ? await openPostgres(databaseUrl, 1) : await openPglite({ dataDir });
+    try {
+      const [row] = await queryRows<{ events: string; counted: string; summed: string }>(
+        database.db,
+        sql`SELECT (SELECT count(*) FROM events)::text AS events,
+          (SELECT coalesce(sum(events_count), 0) FROM event_aggregates WHERE grain = 'm')::text AS counted,
+          (SELECT coalesce(sum(value_sum), 0) FROM event_aggregates WHERE grain = 'd')::text AS summed`,
+      );
+      assert.deepEqual(row, { events: String(stored), counted: String(stored), summed: String(stored) });
+    } finally {
+      await database.close();
+      server = null;
+    }
+    console.log(`crash test: ${stored} of ${rounds * 400} events survived the kills`);
+  });
+});
