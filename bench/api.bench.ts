@@ -2,10 +2,12 @@
 // with autocannon over loopback against a Billow in another process. Prints figures; asserts nothing.
 import autocannon from 'autocannon';
 import { cpus } from 'node:os';
+import { freshPostgresDatabase } from './support/databases.ts';
 import { spawnServer } from './support/spawn-server.ts';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
-const server = await spawnServer();
+const pgDatabase = process.env.BENCH_PGLITE ? null : await freshPostgresDatabase();
+const server = await spawnServer(pgDatabase?.url);
 const { url } = server;
 const headers = { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' };
 await fetch(`${url}/api/v1/taxes`, { method: 'POST', headers, body: JSON.stringify({ tax: { name: 'VAT', code: 'vat', rate: '20' } }) });
@@ -20,7 +22,7 @@ const run = async (title: string, path: string, options: Partial<autocannon.Opti
 };
 
 let n = 0;
-console.log(`Billow API on ${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'PGlite (in-memory)'}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${DURATION}s per run, 10 connections`);
+console.log(`Billow API on ${pgDatabase ? 'PostgreSQL' : 'PGlite (in-memory)'}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${DURATION}s per run, 10 connections`);
 await run('GET /organizations', '/api/v1/organizations');
 await run('GET /taxes/vat', '/api/v1/taxes/vat');
 await run('GET /taxes (list)', '/api/v1/taxes');
@@ -35,4 +37,5 @@ await run('POST /add_ons (create)', '/api/v1/add_ons', {
     },
   ],
 });
-server.stop();
+await server.stop();
+await pgDatabase?.drop();

@@ -81,12 +81,18 @@ export const createApp = async (config: Config, database?: Database): Promise<Ap
     bodyLimitBytes: config.bodyLimitBytes,
     adminKey: config.adminKey,
   });
+  // Usage aggregates appended by ingestion are folded into their hourly, daily and monthly rows in the background.
+  const stopCompactor =
+    config.compactionIntervalMs > 0
+      ? services.metering.startCompactor(config.compactionIntervalMs, (error) => http.log.error({ err: error }, 'aggregate compaction failed'))
+      : async () => {};
   return {
     database: db,
     services,
     http,
     close: async () => {
       await http.close();
+      await stopCompactor();
       await db.close();
     },
   };

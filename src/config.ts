@@ -13,6 +13,8 @@ export interface Config {
   adminKey: string | null;
   logLevel: string;
   bodyLimitBytes: number;
+  /** How often usage aggregates appended by ingestion are compacted; 0 turns the background compactor off. */
+  compactionIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -48,5 +50,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     adminKey,
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     bodyLimitBytes: bodyLimit(env.BILLOW_BODY_LIMIT_BYTES),
+    compactionIntervalMs: 1_000,
   };
 };

@@ -33,6 +33,8 @@ export const startTestApp = async (options: { listen?: boolean } = {}): Promise<
     adminKey: ADMIN_KEY,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     bodyLimitBytes: 1_048_576,
+    // Tests compare whole-database snapshots; they compact explicitly (services.metering.compact) where it matters.
+    compactionIntervalMs: 0,
   };
   const app = await createApp(config, database);
   let url = '';

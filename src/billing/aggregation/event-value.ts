@@ -6,15 +6,18 @@ import { NUMERIC_AGGREGATIONS, type MeteringConfig } from './metric-config.ts';
 // Lago's test for a numeric property text (`properties->>field ~ '^-?\d+(\.\d+)?$'`): no sign, exponent or spaces.
 const NUMBER_TEXT = /^-?\d+(\.\d+)?$/;
 
-/** A JSON value read as a number the way Lago reads properties: JSON numbers, and texts like "12" or "-0.5". */
-export const numericValue = (raw: unknown): Decimal | null => {
-  if (typeof raw === 'number') return Number.isFinite(raw) ? new Decimal(raw) : null;
-  if (typeof raw === 'string' && NUMBER_TEXT.test(raw)) return new Decimal(raw);
+/**
+ * A JSON value read as a number the way Lago reads properties (JSON numbers, and texts like "12" or "-0.5"), as a
+ * decimal text both Decimal and PostgreSQL's numeric read exactly; null when it is no number.
+ */
+export const numericText = (raw: unknown): string | null => {
+  if (typeof raw === 'number') return Number.isFinite(raw) ? String(raw) : null;
+  if (typeof raw === 'string' && NUMBER_TEXT.test(raw)) return raw;
   return null;
 };
 
-/** What an event contributes to its metric: a number, a text (unique counts), or nothing (no value given). */
-export type EventValue = { kind: 'number'; value: Decimal } | { kind: 'text'; value: string } | { kind: 'none' };
+/** What an event contributes to its metric: a number (as exact decimal text), a text (unique counts), or nothing. */
+export type EventValue = { kind: 'number'; text: string } | { kind: 'text'; value: string } | { kind: 'none' };
 
 /**
  * Lago counts unique-count events that lack the field as one more distinct value (SQL NULL). Billow keeps that value
@@ -29,7 +32,7 @@ export type EventValueError = 'value_is_not_valid_number' | 'invalid_expression_
 
 /**
  * The value an event carries for its metric. Example: a sum_agg metric on `gb` and properties `{"gb": "12.5"}` give
- * `{kind: 'number', value: 12.5}`; `{"gb": "lots"}` is refused with `value_is_not_valid_number` (as Lago refuses it
+ * `{kind: 'number', text: '12.5'}`; `{"gb": "lots"}` is refused with `value_is_not_valid_number` (as Lago refuses it
  * when it validates); an event without `gb` carries no value and only counts.
  */
 export const eventValue = (config: MeteringConfig, event: ExpressionEvent): Result<EventValue, EventValueError> => {
@@ -43,7 +46,7 @@ export const eventValue = (config: MeteringConfig, event: ExpressionEvent): Resu
     if (evaluated.value instanceof Decimal) {
       return metric.aggregationType === 'unique_count_agg'
         ? ok({ kind: 'text', value: evaluated.value.toString() })
-        : ok({ kind: 'number', value: evaluated.value });
+        : ok({ kind: 'number', text: evaluated.value.toFixed() });
     }
     raw = evaluated.value;
   } else {
@@ -56,8 +59,8 @@ export const eventValue = (config: MeteringConfig, event: ExpressionEvent): Resu
     return ok({ kind: 'text', value: typeof raw === 'string' ? raw : JSON.stringify(raw) });
   }
   if (NUMERIC_AGGREGATIONS.has(metric.aggregationType)) {
-    const value = numericValue(raw);
-    return value ? ok({ kind: 'number', value }) : err(metric.expression ? 'invalid_expression_result' : 'value_is_not_valid_number');
+    const text = numericText(raw);
+    return text !== null ? ok({ kind: 'number', text }) : err(metric.expression ? 'invalid_expression_result' : 'value_is_not_valid_number');
   }
   return ok({ kind: 'none' });
 };

@@ -1,5 +1,17 @@
 import { Decimal } from '../../lib/money.ts';
-import type { EventContribution } from './accumulator.ts';
+
+/** What one event brings to a window's state. */
+export interface EventContribution {
+  externalSubscriptionId: string;
+  code: string;
+  dims: string;
+  timestampMs: number;
+  /** The event's numeric value, when its metric has one and the event carries it. */
+  value: Decimal | null;
+  /** For unique counts: the value counted and whether the event adds it (or removes it, `operation_type: remove`). */
+  unique: { value: string; isAdd: boolean } | null;
+  preciseTotalAmountCents: Decimal | null;
+}
 
 /** A unique-count value's last operation in a window. */
 export interface UniqueState {

@@ -10,20 +10,21 @@ CREATE TABLE events (
   timestamp timestamptz NOT NULL,
   properties jsonb NOT NULL,
   precise_total_amount_cents numeric,
-  -- SHA-256 of the event as sent: an identical resend is acknowledged, a different payload under the same key refused.
-  payload_digest bytea NOT NULL,
   created_at timestamptz NOT NULL,
   PRIMARY KEY (organization_id, transaction_id, external_subscription_id)
 );
--- Usage and rebuilds read one subscription's events of one code in a time range; listings by subscription use it too.
+-- One subscription's events of one code in a time range: the raw edges of usage windows, and listings by subscription.
+-- Inserts spread over subscriptions, so concurrent ingestions do not fight over one index page.
 CREATE INDEX events_usage_idx ON events (organization_id, external_subscription_id, code, timestamp);
--- Listings newest first; timestamps arrive mostly in order, so this index grows at its right edge.
-CREATE INDEX events_time_idx ON events (organization_id, timestamp);
+-- Listings across subscriptions read recent time windows. A block-range index costs ingestion next to nothing, where
+-- a btree on the timestamp would make every concurrent ingestion write the same right-most page.
+CREATE INDEX events_time_brin ON events USING brin (timestamp) WITH (pages_per_range = 32);
 
--- Usage pre-aggregated at ingestion, in the same transaction as the events, per subscription, metric code, grouping
--- properties (the metric's filter keys and the charges' pricing group keys, as canonical JSON) and time bucket: one row
--- per UTC hour ('h'), day ('d') and calendar month ('m'). Usage over a window reads whole months, days and hours, then
--- raw events for what is left at the edges, so its cost does not grow with the number of events.
+-- Usage pre-aggregated per subscription, metric code, grouping properties (the metric's filter keys and the charges'
+-- pricing group keys, as canonical JSON) and time bucket: one row per UTC hour ('h'), day ('d') and calendar month
+-- ('m'). Usage over a window reads whole months, days and hours, then raw events for what is left at the edges, so its
+-- cost does not grow with the number of events. Ingestion does not write here (concurrent writers would queue on the
+-- same rows): it appends to event_aggregate_deltas, which a compactor folds in here.
 CREATE TABLE event_aggregates (
   organization_id uuid NOT NULL,
   external_subscription_id text NOT NULL,
@@ -45,10 +46,30 @@ CREATE TABLE event_aggregates (
   -- Σ precise_total_amount_cents, for dynamic charges.
   amount_cents_sum numeric NOT NULL,
   PRIMARY KEY (organization_id, external_subscription_id, code, grain, bucket, dims)
+) WITH (fillfactor = 70); -- room on each page for updated versions, so updates stay HOT (no index writes)
+
+-- What each ingestion adds, per hour bucket, written in the events' transaction: appended, never updated, so
+-- concurrent ingestions never wait on each other. Usage reads these together with event_aggregates (in one statement,
+-- one snapshot) until the compactor has moved them over.
+CREATE TABLE event_aggregate_deltas (
+  organization_id uuid NOT NULL,
+  external_subscription_id text NOT NULL,
+  code text NOT NULL,
+  bucket timestamptz NOT NULL,
+  dims text NOT NULL,
+  events_count bigint NOT NULL,
+  valued_count bigint NOT NULL,
+  value_sum numeric NOT NULL,
+  value_max numeric,
+  latest_at timestamptz,
+  latest_value numeric,
+  time_weighted numeric NOT NULL,
+  amount_cents_sum numeric NOT NULL
 );
+CREATE INDEX event_aggregate_deltas_idx ON event_aggregate_deltas (organization_id, external_subscription_id, code, bucket);
 
 -- For unique counts: per bucket and distinct value, the value's last operation there (add or remove). A value counts in
--- a window when its last operation in the window is an add.
+-- a window when its last operation in the window is an add. Fed the same way, through event_unique_value_deltas.
 CREATE TABLE event_unique_values (
   organization_id uuid NOT NULL,
   external_subscription_id text NOT NULL,
@@ -60,8 +81,28 @@ CREATE TABLE event_unique_values (
   last_at timestamptz NOT NULL,
   last_is_add boolean NOT NULL,
   PRIMARY KEY (organization_id, external_subscription_id, code, grain, bucket, dims, value)
+) WITH (fillfactor = 70);
+
+CREATE TABLE event_unique_value_deltas (
+  organization_id uuid NOT NULL,
+  external_subscription_id text NOT NULL,
+  code text NOT NULL,
+  bucket timestamptz NOT NULL,
+  dims text NOT NULL,
+  value text NOT NULL,
+  last_at timestamptz NOT NULL,
+  last_is_add boolean NOT NULL
 );
+CREATE INDEX event_unique_value_deltas_idx ON event_unique_value_deltas (organization_id, external_subscription_id, code, bucket);
 
 -- Bumped, under an exclusive advisory lock, whenever what decides how events aggregate changes (a metric, its filters,
 -- the pricing group keys of a charge). Ingestion holds the same lock shared and caches metering settings per version.
 ALTER TABLE organizations ADD COLUMN metering_version bigint NOT NULL DEFAULT 0;
+
+-- Lets a statement give up as a whole (and roll back everything it did) when a check inside it fails: ingestion's
+-- one-statement fast path calls it when a resent event must be looked at more closely.
+CREATE FUNCTION billow_refuse(reason text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION USING ERRCODE = 'BW001', MESSAGE = reason;
+END
+$$;

@@ -1,7 +1,5 @@
-import { bigint, boolean, char, customType, jsonb, numeric, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, char, jsonb, numeric, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { orgId, ts } from './columns.ts';
-
-const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
 
 export const events = pgTable('events', {
   organizationId: orgId(),
@@ -12,7 +10,6 @@ export const events = pgTable('events', {
   timestamp: ts('timestamp').notNull(),
   properties: jsonb('properties').$type<Record<string, unknown>>().notNull(),
   preciseTotalAmountCents: numeric('precise_total_amount_cents'),
-  payloadDigest: bytea('payload_digest').notNull(),
   createdAt: ts('created_at').notNull(),
 });
 

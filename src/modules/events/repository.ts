@@ -3,7 +3,6 @@ import type { Db } from '../../db/database.ts';
 import { arrayParam, queryRows } from '../../db/query.ts';
 import { msToTimestamp } from '../metering/repository.ts';
 import { pageOffset, type PageRequest } from '../../lib/pagination.ts';
-import type { ParsedEvent } from './types.ts';
 
 /** An event row as the API shows it. */
 export interface EventRow {
@@ -14,45 +13,12 @@ export interface EventRow {
   timestamp_ms: string;
   properties: Record<string, unknown>;
   precise_total_amount_cents: string | null;
-  payload_digest: string;
   created_at_ms: string;
 }
 
 const EVENT_COLUMNS = sql`id, transaction_id, external_subscription_id, code,
   (extract(epoch FROM timestamp) * 1000)::bigint::text AS timestamp_ms, properties, precise_total_amount_cents::text,
-  encode(payload_digest, 'hex') AS payload_digest, (extract(epoch FROM created_at) * 1000)::bigint::text AS created_at_ms`;
-
-/**
- * Stores the events whose key is new, in key order (so that concurrent batches wait on each other instead of
- * deadlocking), and answers the keys it stored. A key already stored, by this batch's twin or an earlier request, is
- * skipped here and judged by its payload afterwards.
- */
-export const insertNewEvents = async (
-  db: Db,
-  organizationId: string,
-  rows: readonly (ParsedEvent & { id: string })[],
-  createdAtMs: number,
-): Promise<{ transaction_id: string; external_subscription_id: string }[]> =>
-  queryRows(
-    db,
-    sql`INSERT INTO events (organization_id, transaction_id, external_subscription_id, id, code, timestamp, properties,
-        precise_total_amount_cents, payload_digest, created_at)
-      SELECT ${organizationId}::uuid, e.tx, e.sub, e.id, e.code, timestamptz 'epoch' + e.ms * interval '1 millisecond', e.props,
-        e.amount, decode(e.digest, 'hex'), ${msToTimestamp(createdAtMs)}
-      FROM unnest(
-        ${arrayParam(rows.map((r) => r.transactionId))}::text[],
-        ${arrayParam(rows.map((r) => r.externalSubscriptionId))}::text[],
-        ${arrayParam(rows.map((r) => r.id))}::uuid[],
-        ${arrayParam(rows.map((r) => r.code))}::text[],
-        ${arrayParam(rows.map((r) => r.timestampMs))}::bigint[],
-        ${arrayParam(rows.map((r) => JSON.stringify(r.properties)))}::jsonb[],
-        ${arrayParam(rows.map((r) => r.preciseTotalAmountCents?.toFixed() ?? null))}::numeric[],
-        ${arrayParam(rows.map((r) => r.digest))}::text[]
-      ) AS e(tx, sub, id, code, ms, props, amount, digest)
-      ORDER BY e.tx, e.sub
-      ON CONFLICT DO NOTHING
-      RETURNING transaction_id, external_subscription_id`,
-  );
+  (extract(epoch FROM created_at) * 1000)::bigint::text AS created_at_ms`;
 
 /** The stored events with these keys. */
 export const eventsByKeys = async (

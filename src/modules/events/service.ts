@@ -6,10 +6,9 @@ import { newId } from '../../lib/ids.ts';
 import { paginationMeta, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { parseIsoDateTime } from '../../lib/time.ts';
-import type { EventContribution } from '../../billing/aggregation/accumulator.ts';
 import type { MeteringService } from '../metering/service.ts';
 import * as repo from './repository.ts';
-import { MAX_BATCH, parseEvent, type FieldErrorMap, type ParsedEvent } from './types.ts';
+import { MAX_BATCH, parseEvent, samePayload, type FieldErrorMap, type ParsedEvent } from './types.ts';
 
 const keyOf = (e: { transactionId: string; externalSubscriptionId: string }) => `${e.transactionId}\u0000${e.externalSubscriptionId}`;
 
@@ -56,63 +55,80 @@ export const createEventService = ({ db, metering }: { db: Db; metering: Meterin
       if (!event) return;
       const key = keyOf(event);
       const first = firstIndex.get(key);
+      const firstEvent = first === undefined ? null : parsed[first]!;
       if (first === undefined) {
         firstIndex.set(key, index);
         unique.push({ index, event: { ...event, id: newId() } });
-      } else if (parsed[first]!.digest === event.digest) aliasOf.set(index, first);
-      else addError(errors, index, 'transaction_id', 'value_already_exist');
+      } else if (firstEvent && samePayload(event, { ...firstEvent, preciseTotalAmountCents: firstEvent.preciseTotalAmountCents?.toFixed() ?? null })) {
+        aliasOf.set(index, first);
+      } else addError(errors, index, 'transaction_id', 'value_already_exist');
     });
     if (errors.size > 0) return refusal(errors, batch);
 
+    const newRow = (event: ParsedEvent & { id: string }): repo.EventRow => ({
+      id: event.id,
+      transaction_id: event.transactionId,
+      external_subscription_id: event.externalSubscriptionId,
+      code: event.code,
+      timestamp_ms: String(event.timestampMs),
+      properties: event.properties,
+      precise_total_amount_cents: event.preciseTotalAmountCents?.toFixed() ?? null,
+      created_at_ms: String(nowMs),
+    });
+    const answer = (rowAt: (position: number) => repo.EventRow) => {
+      const positionOf = new Map(unique.map((u, position) => [u.index, position]));
+      return ok(raws.map((_, index) => rowAt(positionOf.get(aliasOf.get(index) ?? index)!)));
+    };
+
+    // The usual request: one statement, one round trip.
+    const fast = await metering.ingestInOneStatement(ctx.organizationId, unique.map((u) => u.event), nowMs);
+    if (fast.kind === 'refused') {
+      for (const [position, code] of fast.errors) addError(errors, unique[position]!.index, 'properties', code);
+      return refusal(errors, batch);
+    }
+    if (fast.kind === 'stored') {
+      const resent = new Map(fast.resent.map((r) => [r.ord, r]));
+      return answer((position) => {
+        const event = unique[position]!.event;
+        const stored = resent.get(position);
+        return stored ? { ...newRow(event), ...stored, id: stored.id } : newRow(event);
+      });
+    }
+
+    // A resent event to look at closely: the same work in a transaction, comparing in JavaScript.
     return transact(db, async (tx) => {
       const configs = await metering.beginIngestion(tx, ctx.organizationId, unique.map((u) => u.event.code));
-      const contributions = new Map<string, EventContribution>();
-      for (const { index, event } of unique) {
-        const contribution = metering.contributionOf(configs.get(event.code)!, event);
-        if (contribution.ok) contributions.set(keyOf(event), contribution.value);
-        else addError(errors, index, 'properties', contribution.error);
-      }
+      const events = unique.map((u) => u.event);
+      for (const [position, code] of metering.check(configs, events)) addError(errors, unique[position]!.index, 'properties', code);
       if (errors.size > 0) return refusal(errors, batch);
 
       const inserted = new Set(
-        (await repo.insertNewEvents(tx, ctx.organizationId, unique.map((u) => u.event), nowMs)).map((r) =>
+        (await metering.store(tx, ctx.organizationId, configs, events, nowMs)).map((r) =>
           keyOf({ transactionId: r.transaction_id, externalSubscriptionId: r.external_subscription_id }),
         ),
       );
       const earlier = unique.filter((u) => !inserted.has(keyOf(u.event)));
-      const stored = new Map((await repo.eventsByKeys(tx, ctx.organizationId, earlier.map((u) => u.event))).map((r) => [
-        keyOf({ transactionId: r.transaction_id, externalSubscriptionId: r.external_subscription_id }),
-        r,
-      ]));
+      const stored = new Map(
+        (await repo.eventsByKeys(tx, ctx.organizationId, earlier.map((u) => u.event))).map((r) => [
+          keyOf({ transactionId: r.transaction_id, externalSubscriptionId: r.external_subscription_id }),
+          r,
+        ]),
+      );
       for (const { index, event } of earlier) {
-        if (stored.get(keyOf(event))?.payload_digest !== event.digest) addError(errors, index, 'transaction_id', 'value_already_exist');
+        const row = stored.get(keyOf(event));
+        const same =
+          row !== undefined &&
+          samePayload(event, {
+            code: row.code,
+            timestampMs: Number(row.timestamp_ms),
+            properties: row.properties,
+            preciseTotalAmountCents: row.precise_total_amount_cents,
+          });
+        if (!same) addError(errors, index, 'transaction_id', 'value_already_exist');
       }
       if (errors.size > 0) return refusal(errors, batch);
 
-      await metering.aggregate(
-        tx,
-        ctx.organizationId,
-        unique.filter((u) => inserted.has(keyOf(u.event))).map((u) => contributions.get(keyOf(u.event))!),
-      );
-
-      const rows = new Map<number, repo.EventRow>();
-      for (const { index, event } of unique) {
-        rows.set(
-          index,
-          stored.get(keyOf(event)) ?? {
-            id: event.id,
-            transaction_id: event.transactionId,
-            external_subscription_id: event.externalSubscriptionId,
-            code: event.code,
-            timestamp_ms: String(event.timestampMs),
-            properties: event.properties,
-            precise_total_amount_cents: event.preciseTotalAmountCents?.toFixed() ?? null,
-            payload_digest: event.digest,
-            created_at_ms: String(nowMs),
-          },
-        );
-      }
-      return ok(raws.map((_, index) => rows.get(aliasOf.get(index) ?? index)!));
+      return answer((position) => stored.get(keyOf(unique[position]!.event)) ?? newRow(unique[position]!.event));
     });
   };
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { PageQuery } from '../../http/schemas.ts';
 import { Decimal } from '../../lib/money.ts';
@@ -20,8 +19,8 @@ export interface ParsedEvent {
   timestampMs: number;
   properties: Record<string, unknown>;
   preciseTotalAmountCents: Decimal | null;
-  /** Identifies the payload as sent, to tell an identical resend from a reuse of its transaction_id. */
-  digest: string;
+  /** False when the timestamp was not sent (it is then the organization's now, and a resend may differ in it). */
+  timestampGiven: boolean;
 }
 
 export type FieldErrorMap = Record<string, string[]>;
@@ -109,9 +108,6 @@ export const parseEvent = (raw: unknown, nowMs: number): { ok: true; value: Pars
   }
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
-  const digest = createHash('sha256')
-    .update(canonicalJson([transactionId, subscription ?? '', code, givenTimestamp, properties, preciseTotalAmountCents?.toFixed() ?? null]))
-    .digest('hex');
   return {
     ok: true,
     value: {
@@ -121,10 +117,30 @@ export const parseEvent = (raw: unknown, nowMs: number): { ok: true; value: Pars
       timestampMs,
       properties,
       preciseTotalAmountCents,
-      digest,
+      timestampGiven: givenTimestamp !== null,
     },
   };
 };
+
+/** An event as stored, for comparing a resend with it. */
+export interface StoredPayload {
+  code: string;
+  timestampMs: number;
+  properties: Record<string, unknown>;
+  preciseTotalAmountCents: string | null;
+}
+
+/**
+ * Whether an event sent again under a stored key is the same event: same code, properties (key order aside) and amount,
+ * and the same timestamp unless the resend leaves it out (then the first reception's time stands).
+ */
+export const samePayload = (sent: ParsedEvent, stored: StoredPayload): boolean =>
+  sent.code === stored.code &&
+  (!sent.timestampGiven || sent.timestampMs === stored.timestampMs) &&
+  canonicalJson(sent.properties) === canonicalJson(stored.properties) &&
+  (sent.preciseTotalAmountCents === null
+    ? stored.preciseTotalAmountCents === null
+    : stored.preciseTotalAmountCents !== null && sent.preciseTotalAmountCents.eq(stored.preciseTotalAmountCents));
 
 export const EventListQuery = Type.Object({
   ...PageQuery.properties,

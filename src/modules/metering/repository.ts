@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import { arrayParam, queryRows } from '../../db/query.ts';
-import type { AggregateDelta, UniqueValueDelta } from '../../billing/aggregation/accumulator.ts';
 
 /** An exact timestamptz from epoch milliseconds (to_timestamp goes through a float and can miss by a microsecond). */
 export const msToTimestamp = (ms: string | number) => sql`(timestamptz 'epoch' + ${String(ms)}::bigint * interval '1 millisecond')`;
@@ -64,64 +63,283 @@ export const metricSettings = async (db: Db, organizationId: string, codes: read
     WHERE m.organization_id = ${organizationId} AND m.code = ANY(${arrayParam([...codes])}::text[]) AND m.deleted_at IS NULL`);
 };
 
-/** Adds deltas to the stored aggregates (rows must come sorted by key, see AggregateAccumulator.rows). */
-export const upsertAggregates = async (db: Db, organizationId: string, deltas: readonly AggregateDelta[]): Promise<void> => {
-  if (deltas.length === 0) return;
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  await db.execute(sql`
-    INSERT INTO event_aggregates (organization_id, external_subscription_id, code, grain, bucket, dims, events_count, valued_count, value_sum,
-      value_max, latest_at, latest_value, time_weighted, amount_cents_sum)
-    SELECT ${organizationId}::uuid, d.* FROM unnest(
-      ${arrayParam(deltas.map((d) => d.externalSubscriptionId))}::text[],
-      ${arrayParam(deltas.map((d) => d.code))}::text[],
-      ${arrayParam(deltas.map((d) => d.grain))}::char(1)[],
-      ${arrayParam(deltas.map((d) => iso(d.bucket)))}::timestamptz[],
-      ${arrayParam(deltas.map((d) => d.dims))}::text[],
-      ${arrayParam(deltas.map((d) => d.eventsCount))}::bigint[],
-      ${arrayParam(deltas.map((d) => d.valuedCount))}::bigint[],
-      ${arrayParam(deltas.map((d) => d.valueSum.toFixed()))}::numeric[],
-      ${arrayParam(deltas.map((d) => d.valueMax?.toFixed() ?? null))}::numeric[],
-      ${arrayParam(deltas.map((d) => iso(d.latestAt)))}::timestamptz[],
-      ${arrayParam(deltas.map((d) => d.latestValue?.toFixed() ?? null))}::numeric[],
-      ${arrayParam(deltas.map((d) => d.timeWeighted.toFixed()))}::numeric[],
-      ${arrayParam(deltas.map((d) => d.amountCentsSum.toFixed()))}::numeric[]
-    ) AS d
-    ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims) DO UPDATE SET
-      events_count = event_aggregates.events_count + excluded.events_count,
-      valued_count = event_aggregates.valued_count + excluded.valued_count,
-      value_sum = event_aggregates.value_sum + excluded.value_sum,
-      value_max = GREATEST(event_aggregates.value_max, excluded.value_max),
-      latest_value = CASE WHEN excluded.latest_at IS NOT NULL AND (event_aggregates.latest_at IS NULL OR excluded.latest_at >= event_aggregates.latest_at)
-        THEN excluded.latest_value ELSE event_aggregates.latest_value END,
-      latest_at = CASE WHEN excluded.latest_at IS NOT NULL AND (event_aggregates.latest_at IS NULL OR excluded.latest_at >= event_aggregates.latest_at)
-        THEN excluded.latest_at ELSE event_aggregates.latest_at END,
-      time_weighted = event_aggregates.time_weighted + excluded.time_weighted,
-      amount_cents_sum = event_aggregates.amount_cents_sum + excluded.amount_cents_sum`);
-};
+/** One event as ingestion hands it to the database: its row, and what it adds to the aggregates. */
+export interface IngestRow {
+  tx: string;
+  sub: string;
+  id: string;
+  code: string;
+  ms: number;
+  props: Record<string, unknown>;
+  /** precise_total_amount_cents, as decimal text. */
+  amount: string | null;
+  dims: string;
+  /** The event's numeric value as decimal text, when it has one. */
+  v: string | null;
+  /** Unique counts: the value, and whether the event adds it. */
+  uv: string | null;
+  uadd: boolean | null;
+  /** Arrival order inside the request: on equal timestamps, the later event is the latest. */
+  ord: number;
+  /** Whether the client sent the timestamp (a resend without one matches whatever the first reception stored). */
+  given: boolean;
+}
 
-/** Records unique-count values' last operation per bucket (rows sorted by key, see AggregateAccumulator.uniqueRows). */
-export const upsertUniqueValues = async (db: Db, organizationId: string, rows: readonly UniqueValueDelta[]): Promise<void> => {
-  if (rows.length === 0) return;
-  await db.execute(sql`
+const INPUT_COLUMNS = sql`tx text, sub text, id uuid, code text, ms bigint, props jsonb, amount numeric, dims text, v numeric,
+  uv text, uadd boolean, ord int, given boolean`;
+
+/** How a stored aggregate row takes in more of the same bucket (latest: the later instant; on a tie, the newcomer). */
+const AGGREGATE_MERGE = sql`
+  events_count = event_aggregates.events_count + excluded.events_count,
+  valued_count = event_aggregates.valued_count + excluded.valued_count,
+  value_sum = event_aggregates.value_sum + excluded.value_sum,
+  value_max = GREATEST(event_aggregates.value_max, excluded.value_max),
+  latest_value = CASE WHEN excluded.latest_at IS NOT NULL AND (event_aggregates.latest_at IS NULL OR excluded.latest_at >= event_aggregates.latest_at)
+    THEN excluded.latest_value ELSE event_aggregates.latest_value END,
+  latest_at = GREATEST(event_aggregates.latest_at, excluded.latest_at),
+  time_weighted = event_aggregates.time_weighted + excluded.time_weighted,
+  amount_cents_sum = event_aggregates.amount_cents_sum + excluded.amount_cents_sum`;
+
+const UNIQUE_MERGE = sql`
+  last_is_add = CASE WHEN excluded.last_at >= event_unique_values.last_at THEN excluded.last_is_add ELSE event_unique_values.last_is_add END,
+  last_at = GREATEST(event_unique_values.last_at, excluded.last_at)`;
+
+/**
+ * The statements that fold a set of events (a CTE named `fresh`, with the IngestRow columns and `ts`) into the hourly,
+ * daily and monthly aggregates and the unique-value states. Rows are grouped and ordered by key, so one statement
+ * touches each aggregate row once and concurrent ingestions lock rows in the same order (no deadlock).
+ */
+const foldIntoAggregates = (organizationId: string) => sql`
+  grains AS (
+    SELECT f.*, g.grain, date_trunc(g.unit, f.ts, 'UTC') AS bucket, date_trunc(g.unit, f.ts, 'UTC') + g.step AS bucket_end
+    FROM fresh f
+    CROSS JOIN (VALUES ('h', 'hour', interval '1 hour'), ('d', 'day', interval '1 day'), ('m', 'month', interval '1 month'))
+      AS g(grain, unit, step)
+  ),
+  aggregated AS (
+    INSERT INTO event_aggregates (organization_id, external_subscription_id, code, grain, bucket, dims, events_count, valued_count,
+      value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum)
+    SELECT ${organizationId}::uuid, sub, code, grain, bucket, dims, count(*), count(v), coalesce(sum(v), 0), max(v),
+      max(ts) FILTER (WHERE v IS NOT NULL),
+      (array_agg(v ORDER BY ts DESC, ord DESC) FILTER (WHERE v IS NOT NULL))[1],
+      coalesce(sum(v * extract(epoch FROM bucket_end - ts)), 0),
+      coalesce(sum(amount), 0)
+    FROM grains
+    GROUP BY sub, code, grain, bucket, dims
+    ORDER BY sub, code, grain, bucket, dims
+    ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims) DO UPDATE SET ${AGGREGATE_MERGE}
+    RETURNING 1
+  ),
+  uniques AS (
     INSERT INTO event_unique_values (organization_id, external_subscription_id, code, grain, bucket, dims, value, last_at, last_is_add)
-    SELECT ${organizationId}::uuid, u.* FROM unnest(
-      ${arrayParam(rows.map((r) => r.externalSubscriptionId))}::text[],
-      ${arrayParam(rows.map((r) => r.code))}::text[],
-      ${arrayParam(rows.map((r) => r.grain))}::char(1)[],
-      ${arrayParam(rows.map((r) => new Date(r.bucket).toISOString()))}::timestamptz[],
-      ${arrayParam(rows.map((r) => r.dims))}::text[],
-      ${arrayParam(rows.map((r) => r.value))}::text[],
-      ${arrayParam(rows.map((r) => new Date(r.lastAt).toISOString()))}::timestamptz[],
-      ${arrayParam(rows.map((r) => r.lastIsAdd))}::boolean[]
-    ) AS u
-    ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims, value) DO UPDATE SET
-      last_is_add = CASE WHEN excluded.last_at >= event_unique_values.last_at THEN excluded.last_is_add ELSE event_unique_values.last_is_add END,
-      last_at = GREATEST(event_unique_values.last_at, excluded.last_at)`);
+    SELECT DISTINCT ON (sub, code, grain, bucket, dims, uv) ${organizationId}::uuid, sub, code, grain, bucket, dims, uv, ts, uadd
+    FROM grains
+    WHERE uv IS NOT NULL
+    ORDER BY sub, code, grain, bucket, dims, uv, ts DESC, ord DESC
+    ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims, value) DO UPDATE SET ${UNIQUE_MERGE}
+    RETURNING 1
+  )`;
+
+/**
+ * The CTEs that store the new events of `input` (in key order, so that concurrent batches wait on each other instead
+ * of deadlocking) as `inserted`, and append what exactly those add, per hour, to the aggregate deltas (and, when the
+ * batch holds unique-count values, to their deltas).
+ */
+const storeInput = (organizationId: string, createdAtMs: number, withUniques: boolean) => sql`
+  inserted AS (
+    INSERT INTO events (organization_id, transaction_id, external_subscription_id, id, code, timestamp, properties,
+      precise_total_amount_cents, created_at)
+    SELECT ${organizationId}::uuid, tx, sub, id, code, timestamptz 'epoch' + ms * interval '1 millisecond', props, amount,
+      ${msToTimestamp(createdAtMs)}
+    FROM input
+    ORDER BY tx, sub
+    ON CONFLICT DO NOTHING
+    RETURNING transaction_id, external_subscription_id
+  ),
+  fresh AS (
+    SELECT i.*, timestamptz 'epoch' + i.ms * interval '1 millisecond' AS ts,
+      date_trunc('hour', timestamptz 'epoch' + i.ms * interval '1 millisecond', 'UTC') AS hour
+    FROM input i JOIN inserted n ON n.transaction_id = i.tx AND n.external_subscription_id = i.sub
+  ),
+  deltas AS (
+    INSERT INTO event_aggregate_deltas (organization_id, external_subscription_id, code, bucket, dims, events_count, valued_count,
+      value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum)
+    SELECT ${organizationId}::uuid, sub, code, hour, dims, count(*), count(v), coalesce(sum(v), 0), max(v),
+      max(ts) FILTER (WHERE v IS NOT NULL),
+      (array_agg(v ORDER BY ts DESC, ord DESC) FILTER (WHERE v IS NOT NULL))[1],
+      coalesce(sum(v * extract(epoch FROM hour + interval '1 hour' - ts)), 0),
+      coalesce(sum(amount), 0)
+    FROM fresh
+    GROUP BY sub, code, hour, dims
+    RETURNING 1
+  ),
+  ${withUniques ? sql`unique_deltas AS (
+    INSERT INTO event_unique_value_deltas (organization_id, external_subscription_id, code, bucket, dims, value, last_at, last_is_add)
+    SELECT DISTINCT ON (sub, code, hour, dims, uv) ${organizationId}::uuid, sub, code, hour, dims, uv, ts, uadd
+    FROM fresh
+    WHERE uv IS NOT NULL
+    ORDER BY sub, code, hour, dims, uv, ts DESC, ord DESC
+    RETURNING 1
+  )` : sql`unique_deltas AS (SELECT 1)`}`;
+
+/**
+ * Ingestion inside the caller's transaction (which holds the metering lock): stores the new events and their deltas,
+ * and answers the keys it stored; a key already stored is skipped and its payload judged by the caller.
+ */
+export const insertEventsAndAggregate = async (
+  db: Db,
+  organizationId: string,
+  rows: readonly IngestRow[],
+  createdAtMs: number,
+): Promise<{ transaction_id: string; external_subscription_id: string }[]> =>
+  queryRows(
+    db,
+    sql`WITH input AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS e(${INPUT_COLUMNS})),
+      ${storeInput(organizationId, createdAtMs, rows.some((r) => r.uv !== null))}
+    SELECT transaction_id, external_subscription_id FROM inserted`,
+  );
+
+/** What the one-statement ingestion answers. */
+export interface FastIngestAnswer {
+  /** The metering version the statement saw; when it is not the one the rows were valued at, nothing was stored. */
+  version: string;
+  /** Events sent again whose stored twin has the same payload: as stored. */
+  resent: { ord: number; id: string; timestamp_ms: string; properties: Record<string, unknown>; precise_total_amount_cents: string | null; created_at_ms: string }[];
+}
+
+/**
+ * The ingestion of a request in one statement, as its own transaction: takes the metering lock shared, checks the
+ * settings version, stores the new events with their deltas, and compares each resent event with its stored twin.
+ * When a resent event differs, or was stored by a concurrent request this statement cannot see yet, the statement
+ * refuses as a whole (SQLSTATE BW001, see billow_refuse) and nothing is stored: the caller then takes the careful path.
+ * One round trip for the usual request.
+ */
+export const ingestInOneStatement = async (
+  db: Db,
+  organizationId: string,
+  rows: readonly IngestRow[],
+  createdAtMs: number,
+  expectedVersion: bigint,
+): Promise<FastIngestAnswer> => {
+  const [answer] = await queryRows<FastIngestAnswer>(
+    db,
+    sql`WITH gate AS (
+        SELECT pg_advisory_xact_lock_shared(${lockKey(organizationId)}) AS locked,
+          (SELECT metering_version FROM organizations WHERE id = ${organizationId}) AS version
+      ),
+      input AS (
+        SELECT e.* FROM gate, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS e(${INPUT_COLUMNS})
+        WHERE gate.version = ${String(expectedVersion)}::bigint
+      ),
+      ${storeInput(organizationId, createdAtMs, rows.some((r) => r.uv !== null))},
+      skipped AS (
+        SELECT i.ord, e.id, (extract(epoch FROM e.timestamp) * 1000)::bigint::text AS timestamp_ms, e.properties,
+          e.precise_total_amount_cents::text AS precise_total_amount_cents,
+          (extract(epoch FROM e.created_at) * 1000)::bigint::text AS created_at_ms,
+          e.id IS NOT NULL AND e.code = i.code AND e.properties = i.props
+            AND e.precise_total_amount_cents IS NOT DISTINCT FROM i.amount
+            AND (NOT i.given OR e.timestamp = timestamptz 'epoch' + i.ms * interval '1 millisecond') AS same
+        FROM input i
+        LEFT JOIN events e ON e.organization_id = ${organizationId} AND e.transaction_id = i.tx AND e.external_subscription_id = i.sub
+        WHERE NOT EXISTS (SELECT 1 FROM inserted n WHERE n.transaction_id = i.tx AND n.external_subscription_id = i.sub)
+      )
+    SELECT (SELECT version FROM gate)::text AS version,
+      coalesce((SELECT json_agg(json_build_object('ord', ord, 'id', id, 'timestamp_ms', timestamp_ms, 'properties', properties,
+        'precise_total_amount_cents', precise_total_amount_cents, 'created_at_ms', created_at_ms)) FROM skipped), '[]') AS resent,
+      CASE WHEN EXISTS (SELECT 1 FROM skipped WHERE NOT same) THEN billow_refuse('resent event to compare') END AS refused`,
+  );
+  return answer!;
 };
 
+/** True for the refusal of the one-statement ingestion. */
+export const isIngestionRefusal = (error: unknown): boolean => {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === 'BW001') return true;
+  }
+  return false;
+};
+
+/** Folds already stored events straight into the aggregates (a rebuild, under the exclusive metering lock). */
+export const aggregateStoredEvents = async (db: Db, organizationId: string, rows: readonly IngestRow[]): Promise<void> => {
+  if (rows.length === 0) return;
+  await db.execute(
+    sql`WITH input AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS e(${INPUT_COLUMNS})),
+      fresh AS (SELECT i.*, timestamptz 'epoch' + i.ms * interval '1 millisecond' AS ts FROM input i),
+      ${foldIntoAggregates(organizationId)}
+    SELECT 1`,
+  );
+};
+
+/**
+ * Moves up to `limit` aggregate deltas (of any organization) into the hourly, daily and monthly aggregates, in one
+ * statement: the moved deltas disappear and their sums appear in the same commit, so a reader (which reads both tables
+ * in one statement) never sees them twice or not at all. Rows being moved by a concurrent compactor are skipped.
+ * Answers how many deltas it moved.
+ */
+export const compactAggregateDeltas = async (db: Db, limit: number): Promise<number> => {
+  const [row] = await queryRows<{ moved: string }>(
+    db,
+    sql`WITH moved AS (
+        DELETE FROM event_aggregate_deltas WHERE ctid IN (SELECT ctid FROM event_aggregate_deltas LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING *
+      ),
+      grains AS (
+        SELECT m.*, g.grain, date_trunc(g.unit, m.bucket, 'UTC') AS gbucket, date_trunc(g.unit, m.bucket, 'UTC') + g.step AS gend
+        FROM moved m
+        CROSS JOIN (VALUES ('h', 'hour', interval '1 hour'), ('d', 'day', interval '1 day'), ('m', 'month', interval '1 month'))
+          AS g(grain, unit, step)
+      ),
+      folded AS (
+        INSERT INTO event_aggregates (organization_id, external_subscription_id, code, grain, bucket, dims, events_count, valued_count,
+          value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum)
+        SELECT organization_id, external_subscription_id, code, grain, gbucket, dims, sum(events_count), sum(valued_count), sum(value_sum),
+          max(value_max), max(latest_at), (array_agg(latest_value ORDER BY latest_at DESC NULLS LAST))[1],
+          -- A delta's weight runs to the end of its hour; in a longer bucket it runs on to that bucket's end.
+          sum(time_weighted + value_sum * extract(epoch FROM gend - (bucket + interval '1 hour'))),
+          sum(amount_cents_sum)
+        FROM grains
+        GROUP BY organization_id, external_subscription_id, code, grain, gbucket, dims
+        ORDER BY organization_id, external_subscription_id, code, grain, gbucket, dims
+        ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims) DO UPDATE SET ${AGGREGATE_MERGE}
+        RETURNING 1
+      )
+    SELECT count(*)::text AS moved FROM moved`,
+  );
+  return Number(row!.moved);
+};
+
+/** The same for unique-count value states. */
+export const compactUniqueValueDeltas = async (db: Db, limit: number): Promise<number> => {
+  const [row] = await queryRows<{ moved: string }>(
+    db,
+    sql`WITH moved AS (
+        DELETE FROM event_unique_value_deltas WHERE ctid IN (SELECT ctid FROM event_unique_value_deltas LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING *
+      ),
+      folded AS (
+        INSERT INTO event_unique_values (organization_id, external_subscription_id, code, grain, bucket, dims, value, last_at, last_is_add)
+        SELECT DISTINCT ON (organization_id, external_subscription_id, code, g.grain, date_trunc(g.unit, m.bucket, 'UTC'), dims, value)
+          organization_id, external_subscription_id, code, g.grain, date_trunc(g.unit, m.bucket, 'UTC'), dims, value, last_at, last_is_add
+        FROM moved m CROSS JOIN (VALUES ('h', 'hour'), ('d', 'day'), ('m', 'month')) AS g(grain, unit)
+        ORDER BY organization_id, external_subscription_id, code, g.grain, date_trunc(g.unit, m.bucket, 'UTC'), dims, value, last_at DESC
+        ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims, value) DO UPDATE SET ${UNIQUE_MERGE}
+        RETURNING 1
+      )
+    SELECT count(*)::text AS moved FROM moved`,
+  );
+  return Number(row!.moved);
+};
+
+/**
+ * Forgets everything aggregated for these codes. Deltas go first: a compactor moving some of them holds them until it
+ * commits, so the aggregates deleted next include whatever it folded in.
+ */
 export const deleteAggregates = async (db: Db, organizationId: string, codes: readonly string[]): Promise<void> => {
-  await db.execute(sql`DELETE FROM event_aggregates WHERE organization_id = ${organizationId} AND code = ANY(${arrayParam([...codes])}::text[])`);
-  await db.execute(sql`DELETE FROM event_unique_values WHERE organization_id = ${organizationId} AND code = ANY(${arrayParam([...codes])}::text[])`);
+  for (const table of ['event_aggregate_deltas', 'event_unique_value_deltas', 'event_aggregates', 'event_unique_values']) {
+    await db.execute(
+      sql`DELETE FROM ${sql.identifier(table)} WHERE organization_id = ${organizationId} AND code = ANY(${arrayParam([...codes])}::text[])`,
+    );
+  }
 };
 
 export interface StoredEventRow {
@@ -152,10 +370,17 @@ export const eventsForRebuild = async (
     LIMIT ${limit}`);
 };
 
-/** Bucket ranges of one grain, as SQL: `(grain = 'd' AND bucket >= $a AND bucket < $b) OR …`. */
+/** Whole-bucket ranges of the consolidated aggregates: `(grain = 'd' AND bucket >= $a AND bucket < $b) OR …`. */
 const bucketRanges = (ranges: readonly { grain: string; from: number; to: number }[]) =>
   sql.join(
     ranges.map((r) => sql`(grain = ${r.grain} AND bucket >= ${msToTimestamp(r.from)} AND bucket < ${msToTimestamp(r.to)})`),
+    sql` OR `,
+  );
+
+/** The same time ranges over the hourly deltas, whatever grain reads them from the consolidated aggregates. */
+const deltaRanges = (ranges: readonly { from: number; to: number }[]) =>
+  sql.join(
+    ranges.map((r) => sql`(bucket >= ${msToTimestamp(r.from)} AND bucket < ${msToTimestamp(r.to)})`),
     sql` OR `,
   );
 
@@ -173,9 +398,10 @@ export interface AggregateStateRow {
 }
 
 /**
- * The aggregates of one subscription's code over whole buckets, summed per dimensions. `windowEndMs` is the instant the
- * time weighting runs to: a bucket's stored weight runs to the bucket's end, the rest of the way is its net change
- * times the distance from the bucket's end to the window's end.
+ * The aggregates of one subscription's code over whole buckets, consolidated and not yet compacted alike (one
+ * statement, one snapshot), summed per dimensions. `windowEndMs` is the instant the time weighting runs to: a bucket's
+ * stored weight runs to the bucket's end, the rest of the way is its net change times the distance from the bucket's
+ * end to the window's end.
  */
 export const readAggregateStates = async (
   db: Db,
@@ -186,19 +412,24 @@ export const readAggregateStates = async (
   windowEndMs: number,
 ): Promise<AggregateStateRow[]> => {
   if (ranges.length === 0) return [];
+  const scope = sql`organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = ${code}`;
   return queryRows<AggregateStateRow>(
     db,
     sql`SELECT dims, sum(events_count)::text AS events_count, sum(valued_count)::text AS valued_count,
         sum(value_sum)::text AS value_sum, max(value_max)::text AS value_max,
         (extract(epoch FROM max(latest_at)) * 1000)::bigint::text AS latest_at_ms,
         ((array_agg(latest_value ORDER BY latest_at DESC NULLS LAST))[1])::text AS latest_value,
-        sum(time_weighted + value_sum * extract(epoch FROM ${msToTimestamp(windowEndMs)}
-          - (bucket + CASE grain WHEN 'h' THEN interval '1 hour' WHEN 'd' THEN interval '1 day' ELSE interval '1 month' END)))::text
-          AS weighted_to_end,
+        sum(time_weighted + value_sum * extract(epoch FROM ${msToTimestamp(windowEndMs)} - bucket_end))::text AS weighted_to_end,
         sum(amount_cents_sum)::text AS amount_cents_sum
-      FROM event_aggregates
-      WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = ${code}
-        AND (${bucketRanges(ranges)})
+      FROM (
+        SELECT dims, events_count, valued_count, value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum,
+          bucket + CASE grain WHEN 'h' THEN interval '1 hour' WHEN 'd' THEN interval '1 day' ELSE interval '1 month' END AS bucket_end
+        FROM event_aggregates WHERE ${scope} AND (${bucketRanges(ranges)})
+        UNION ALL
+        SELECT dims, events_count, valued_count, value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum,
+          bucket + interval '1 hour'
+        FROM event_aggregate_deltas WHERE ${scope} AND (${deltaRanges(ranges)})
+      ) AS parts
       GROUP BY dims`,
   );
 };
@@ -210,7 +441,7 @@ export interface UniqueStateRow {
   last_is_add: boolean;
 }
 
-/** Each unique-count value's last operation over whole buckets, per dimensions. */
+/** Each unique-count value's last operation over whole buckets, per dimensions (consolidated and deltas alike). */
 export const readUniqueStates = async (
   db: Db,
   organizationId: string,
@@ -219,12 +450,15 @@ export const readUniqueStates = async (
   ranges: readonly { grain: string; from: number; to: number }[],
 ): Promise<UniqueStateRow[]> => {
   if (ranges.length === 0) return [];
+  const scope = sql`organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = ${code}`;
   return queryRows<UniqueStateRow>(
     db,
     sql`SELECT DISTINCT ON (dims, value) dims, value, (extract(epoch FROM last_at) * 1000)::bigint::text AS last_at_ms, last_is_add
-      FROM event_unique_values
-      WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = ${code}
-        AND (${bucketRanges(ranges)})
+      FROM (
+        SELECT dims, value, last_at, last_is_add FROM event_unique_values WHERE ${scope} AND (${bucketRanges(ranges)})
+        UNION ALL
+        SELECT dims, value, last_at, last_is_add FROM event_unique_value_deltas WHERE ${scope} AND (${deltaRanges(ranges)})
+      ) AS parts
       ORDER BY dims, value, last_at DESC`,
   );
 };

@@ -1,6 +1,6 @@
-import { AggregateAccumulator, type EventContribution } from '../../billing/aggregation/accumulator.ts';
 import { dimensionsOf, eventValue, isRemoval, type EventValueError } from '../../billing/aggregation/event-value.ts';
 import type { MeteringConfig } from '../../billing/aggregation/metric-config.ts';
+import type { EventContribution } from '../../billing/aggregation/window-state.ts';
 import type { Db } from '../../db/database.ts';
 import { Decimal } from '../../lib/money.ts';
 import { ok, type Result } from '../../lib/result.ts';
@@ -9,24 +9,49 @@ import { toMeteringConfig } from './settings.ts';
 
 /** An event as metering reads it. */
 export interface MeteredEvent {
+  id: string;
   externalSubscriptionId: string;
   code: string;
   timestampMs: number;
   properties: Readonly<Record<string, unknown>>;
   preciseTotalAmountCents: Decimal | null;
+  /** False when the client left the timestamp out (its resend may then differ in it). */
+  timestampGiven?: boolean;
+}
+
+/** How a request's events went through the one-statement ingestion. */
+export type FastIngestion =
+  | { kind: 'stored'; resent: repo.FastIngestAnswer['resent'] }
+  | { kind: 'refused'; errors: Map<number, EventValueError> }
+  | { kind: 'careful' };
+
+/** What metering reads off one event: the properties that split usage, its value, its unique-count value. */
+interface Measure {
+  dims: string;
+  numeric: string | null;
+  unique: { value: string; isAdd: boolean } | null;
 }
 
 const REBUILD_PAGE = 5_000;
+const COMPACTION_BATCH = 20_000;
+
+/** Two settings aggregate events the same way. */
+const sameSettings = (a: MeteringConfig | undefined, b: MeteringConfig): boolean =>
+  a !== undefined &&
+  a.metric?.aggregationType === b.metric?.aggregationType &&
+  a.metric?.fieldName === b.metric?.fieldName &&
+  a.metric?.expression?.source === b.metric?.expression?.source &&
+  a.dimensionKeys.join('\u0000') === b.dimensionKeys.join('\u0000');
 
 /**
- * Keeps usage aggregates in step with events: folds new events in as they are stored, and rebuilds a code's aggregates
- * from the raw events when what decides them changes (a metric created, changed or deleted; charges grouping usage by
- * new keys). Settings are cached per organization and version; the version moves under the metering lock.
+ * Keeps usage aggregates in step with events: stores new events and folds them in, in the same statement; rebuilds a
+ * code's aggregates from the raw events when what decides them changes (a metric created, changed or deleted; charges
+ * grouping usage by new keys). Settings are cached per organization and version; the version moves under the metering
+ * lock, which ingestion holds shared.
  */
-export const createMeteringService = ({ db: _db }: { db: Db }) => {
+export const createMeteringService = ({ db }: { db: Db }) => {
   const cache = new Map<string, { version: bigint; configs: Map<string, MeteringConfig> }>();
 
-  /** The settings of these codes at the version the caller holds the lock for. */
   const settings = async (tx: Db, organizationId: string, version: bigint, codes: readonly string[]): Promise<Map<string, MeteringConfig>> => {
     let entry = cache.get(organizationId);
     if (!entry || entry.version !== version) {
@@ -45,36 +70,128 @@ export const createMeteringService = ({ db: _db }: { db: Db }) => {
    * Opens ingestion inside the caller's transaction: holds the metering lock shared until commit and returns the
    * settings of the given codes, so the events are valued and aggregated with settings no change can slip under.
    */
-  const beginIngestion = async (tx: Db, organizationId: string, codes: readonly string[]) => {
-    const version = await repo.shareMeteringLock(tx, organizationId);
-    return settings(tx, organizationId, version, codes);
-  };
+  const beginIngestion = async (tx: Db, organizationId: string, codes: readonly string[]) =>
+    settings(tx, organizationId, await repo.shareMeteringLock(tx, organizationId), codes);
 
   /** The settings of these codes for reading usage (no lock: a change lands atomically with its rebuilt aggregates). */
   const settingsFor = async (tx: Db, organizationId: string, codes: readonly string[]): Promise<Map<string, MeteringConfig>> =>
     settings(tx, organizationId, await repo.meteringVersion(tx, organizationId), codes);
 
-  /** The contribution of one event, or why its value is refused (a non-number where the metric sums numbers). */
-  const contributionOf = (config: MeteringConfig, event: MeteredEvent): Result<EventContribution, EventValueError> => {
+  const measure = (config: MeteringConfig, event: MeteredEvent): Result<Measure, EventValueError> => {
     const value = eventValue(config, { code: event.code, timestamp: Math.floor(event.timestampMs / 1000), properties: event.properties });
     if (!value.ok) return value;
     return ok({
+      dims: dimensionsOf(config.dimensionKeys, event.properties),
+      numeric: value.value.kind === 'number' ? value.value.text : null,
+      unique: value.value.kind === 'text' ? { value: value.value.value, isAdd: !isRemoval(event.properties) } : null,
+    });
+  };
+
+  const rowOf = (event: MeteredEvent, measured: Measure, ord: number): repo.IngestRow => ({
+    tx: '',
+    sub: event.externalSubscriptionId,
+    id: event.id,
+    code: event.code,
+    ms: event.timestampMs,
+    props: event.properties,
+    amount: event.preciseTotalAmountCents?.toFixed() ?? null,
+    dims: measured.dims,
+    v: measured.numeric,
+    uv: measured.unique?.value ?? null,
+    uadd: measured.unique?.isAdd ?? null,
+    ord,
+    given: event.timestampGiven ?? true,
+  });
+
+  /** An event's contribution to a window's state (for events read raw at a window's edges). */
+  const contributionOf = (config: MeteringConfig, event: MeteredEvent): Result<EventContribution, EventValueError> => {
+    const measured = measure(config, event);
+    if (!measured.ok) return measured;
+    return ok({
       externalSubscriptionId: event.externalSubscriptionId,
       code: event.code,
-      dims: dimensionsOf(config.dimensionKeys, event.properties),
+      dims: measured.value.dims,
       timestampMs: event.timestampMs,
-      value: value.value.kind === 'number' ? value.value.value : null,
-      unique: value.value.kind === 'text' ? { value: value.value.value, isAdd: !isRemoval(event.properties) } : null,
+      value: measured.value.numeric === null ? null : new Decimal(measured.value.numeric),
+      unique: measured.value.unique,
       preciseTotalAmountCents: event.preciseTotalAmountCents,
     });
   };
 
-  /** Adds stored events to the aggregates, in the caller's (ingestion) transaction. */
-  const aggregate = async (tx: Db, organizationId: string, contributions: readonly EventContribution[]): Promise<void> => {
-    const accumulator = new AggregateAccumulator();
-    for (const c of contributions) accumulator.add(c);
-    await repo.upsertAggregates(tx, organizationId, accumulator.rows());
-    await repo.upsertUniqueValues(tx, organizationId, accumulator.uniqueRows());
+  /**
+   * Checks that each event carries what its metric needs (a number for sum, max, latest and weighted sums); returns
+   * the refusal of each event that does not, by position.
+   */
+  const check = (configs: Map<string, MeteringConfig>, events: readonly MeteredEvent[]): Map<number, EventValueError> => {
+    const refused = new Map<number, EventValueError>();
+    events.forEach((event, index) => {
+      const measured = measure(configs.get(event.code)!, event);
+      if (!measured.ok) refused.set(index, measured.error);
+    });
+    return refused;
+  };
+
+  /**
+   * Stores the events whose key is new and folds them into the aggregates, in one statement inside the caller's
+   * ingestion transaction (events must have passed `check`). Answers the keys it stored.
+   */
+  const store = async (
+    tx: Db,
+    organizationId: string,
+    configs: Map<string, MeteringConfig>,
+    events: readonly (MeteredEvent & { transactionId: string })[],
+    createdAtMs: number,
+  ) =>
+    repo.insertEventsAndAggregate(
+      tx,
+      organizationId,
+      events.map((event, ord) => {
+        const measured = measure(configs.get(event.code)!, event);
+        if (!measured.ok) throw new Error(`event ${event.transactionId} was not checked before it was stored`);
+        return { ...rowOf(event, measured.value, ord), tx: event.transactionId };
+      }),
+      createdAtMs,
+    );
+
+  /**
+   * The usual request in one round trip: values the events with the cached settings and stores them in a single
+   * statement that checks it used the current settings version (else it stores nothing and is retried with fresh
+   * settings). Answers `careful` when a resent event needs a closer look (the caller then ingests in a transaction).
+   */
+  const ingestInOneStatement = async (
+    organizationId: string,
+    events: readonly (MeteredEvent & { transactionId: string })[],
+    createdAtMs: number,
+  ): Promise<FastIngestion> => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const known = cache.get(organizationId)?.version;
+      const version = known ?? (await repo.meteringVersion(db, organizationId));
+      const configs = await settings(db, organizationId, version, events.map((e) => e.code));
+      const refused = check(configs, events);
+      if (refused.size > 0) {
+        // Refuse only on current settings: a stale cache is refreshed and the events valued again.
+        if (known !== undefined && (await repo.meteringVersion(db, organizationId)) !== known) {
+          cache.delete(organizationId);
+          continue;
+        }
+        return { kind: 'refused', errors: refused };
+      }
+      const rows = events.map((event, ord) => {
+        const measured = measure(configs.get(event.code)!, event);
+        if (!measured.ok) throw new Error(`event ${event.transactionId} passed the check but cannot be measured`);
+        return { ...rowOf(event, measured.value, ord), tx: event.transactionId };
+      });
+      let answer: repo.FastIngestAnswer;
+      try {
+        answer = await repo.ingestInOneStatement(db, organizationId, rows, createdAtMs, version);
+      } catch (error) {
+        if (repo.isIngestionRefusal(error)) return { kind: 'careful' };
+        throw error;
+      }
+      if (BigInt(answer.version) === version) return { kind: 'stored', resent: answer.resent };
+      cache.delete(organizationId);
+    }
+    return { kind: 'careful' };
   };
 
   /** The settings of these codes as they stand in the caller's transaction, to compare before and after a change. */
@@ -88,12 +205,7 @@ export const createMeteringService = ({ db: _db }: { db: Db }) => {
    * deleted, charges grouping usage). Codes whose settings differ from `before` (every code, without `before`) have
    * their aggregates rebuilt from every stored event, after ingestions in flight have finished.
    */
-  const settingsChanged = async (
-    tx: Db,
-    organizationId: string,
-    codes: readonly string[],
-    before?: Map<string, MeteringConfig>,
-  ): Promise<void> => {
+  const settingsChanged = async (tx: Db, organizationId: string, codes: readonly string[], before?: Map<string, MeteringConfig>): Promise<void> => {
     const now = await snapshot(tx, organizationId, [...new Set(codes)]);
     const changed = [...now.keys()].filter((code) => !before || !sameSettings(before.get(code), now.get(code)!));
     if (changed.length === 0) return;
@@ -108,47 +220,55 @@ export const createMeteringService = ({ db: _db }: { db: Db }) => {
     for (;;) {
       const page = await repo.eventsForRebuild(tx, organizationId, codes, after, REBUILD_PAGE);
       if (page.length === 0) break;
-      const accumulator = new AggregateAccumulator();
-      for (const row of page) {
-        const config = configs.get(row.code)!;
+      const rows = page.map((stored, ord) => {
+        const config = configs.get(stored.code)!;
         const event: MeteredEvent = {
-          externalSubscriptionId: row.external_subscription_id,
-          code: row.code,
-          timestampMs: Number(row.timestamp_ms),
-          properties: row.properties,
-          preciseTotalAmountCents: row.precise_total_amount_cents === null ? null : new Decimal(row.precise_total_amount_cents),
+          id: stored.id,
+          externalSubscriptionId: stored.external_subscription_id,
+          code: stored.code,
+          timestampMs: Number(stored.timestamp_ms),
+          properties: stored.properties,
+          preciseTotalAmountCents: stored.precise_total_amount_cents === null ? null : new Decimal(stored.precise_total_amount_cents),
         };
-        const contribution = contributionOf(config, event);
+        const measured = measure(config, event);
         // An event stored before its metric asked for a number keeps counting, without a value.
-        accumulator.add(contribution.ok ? contribution.value : { ...countOnly(config, event) });
-      }
-      await repo.upsertAggregates(tx, organizationId, accumulator.rows());
-      await repo.upsertUniqueValues(tx, organizationId, accumulator.uniqueRows());
+        return rowOf(event, measured.ok ? measured.value : { dims: dimensionsOf(config.dimensionKeys, event.properties), numeric: null, unique: null }, ord);
+      });
+      await repo.aggregateStoredEvents(tx, organizationId, rows);
       const last = page[page.length - 1]!;
       after = { timestampMs: last.timestamp_ms, id: last.id };
       if (page.length < REBUILD_PAGE) break;
     }
   };
 
-  return { beginIngestion, settingsFor, contributionOf, aggregate, snapshot, settingsChanged };
+  /**
+   * Moves every pending aggregate delta into the consolidated aggregates, a batch at a time; returns how many moved.
+   * Safe to run from several processes at once (each takes rows the others are not moving).
+   */
+  const compact = async (): Promise<number> => {
+    let moved = 0;
+    for (;;) {
+      const aggregates = await repo.compactAggregateDeltas(db, COMPACTION_BATCH);
+      const uniques = await repo.compactUniqueValueDeltas(db, COMPACTION_BATCH);
+      moved += aggregates + uniques;
+      if (aggregates < COMPACTION_BATCH && uniques < COMPACTION_BATCH) return moved;
+    }
+  };
+
+  /** Runs `compact` every `intervalMs` in the background until the returned stop is awaited. */
+  const startCompactor = (intervalMs: number, onError: (error: unknown) => void): (() => Promise<void>) => {
+    let running: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(() => {
+      running = running.then(compact).catch(onError);
+    }, intervalMs);
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+      await running;
+    };
+  };
+
+  return { beginIngestion, ingestInOneStatement, settingsFor, check, store, contributionOf, snapshot, settingsChanged, compact, startCompactor };
 };
 
 export type MeteringService = ReturnType<typeof createMeteringService>;
-
-const countOnly = (config: MeteringConfig, event: MeteredEvent): EventContribution => ({
-  externalSubscriptionId: event.externalSubscriptionId,
-  code: event.code,
-  dims: dimensionsOf(config.dimensionKeys, event.properties),
-  timestampMs: event.timestampMs,
-  value: null,
-  unique: null,
-  preciseTotalAmountCents: event.preciseTotalAmountCents,
-});
-
-/** Two settings aggregate events the same way. */
-const sameSettings = (a: MeteringConfig | undefined, b: MeteringConfig): boolean =>
-  a !== undefined &&
-  a.metric?.aggregationType === b.metric?.aggregationType &&
-  a.metric?.fieldName === b.metric?.fieldName &&
-  a.metric?.expression?.source === b.metric?.expression?.source &&
-  a.dimensionKeys.join('\u0000') === b.dimensionKeys.join('\u0000');

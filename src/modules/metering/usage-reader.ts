@@ -52,6 +52,7 @@ export const readWindowStates = async (
   }
   for (const row of await repo.rawEventsIn(db, organizationId, externalSubscriptionId, config.code, plan.raw)) {
     const event = {
+      id: row.id,
       externalSubscriptionId,
       code: row.code,
       timestampMs: Number(row.timestamp_ms),
