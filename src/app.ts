@@ -24,6 +24,8 @@ import { subscriptionRoutes } from './modules/subscriptions/routes.ts';
 import { createMeteringService } from './modules/metering/service.ts';
 import { createEventService } from './modules/events/service.ts';
 import { eventRoutes } from './modules/events/routes.ts';
+import { createUsageService } from './modules/usage/service.ts';
+import { usageRoutes } from './modules/usage/routes.ts';
 
 /** Builds every service over one database. The only place that wires Billow together. */
 export const createServices = (database: Database) => {
@@ -39,7 +41,8 @@ export const createServices = (database: Database) => {
   const addOns = createAddOnService({ db });
   const subscriptions = createSubscriptionService({ db });
   const events = createEventService({ db, metering });
-  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events };
+  const usage = createUsageService({ db, metering });
+  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events, usage };
 };
 export type Services = ReturnType<typeof createServices>;
 
@@ -58,6 +61,7 @@ export const createHttp = (services: Services, options: { logger: FastifyServerO
       addOnRoutes(services.addOns),
       subscriptionRoutes(services.subscriptions),
       eventRoutes(services.events),
+      usageRoutes(services.usage),
     ],
   });
 

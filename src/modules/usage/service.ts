@@ -1,0 +1,205 @@
+import { sql } from 'drizzle-orm';
+import { Temporal } from 'temporal-polyfill';
+import type { MeteringConfig } from '../../billing/aggregation/metric-config.ts';
+import type { WindowState } from '../../billing/aggregation/window-state.ts';
+import { currentUsageWindow, type BillingTime, type Interval, type SubscriptionTiming } from '../../billing/periods/index.ts';
+import { NO_PROJECTION, periodRatio, projectLine, type LineProjection } from '../../billing/usage/projection.ts';
+import { summarizeCharge, type ChargeTotals } from '../../billing/usage/summary.ts';
+import { taxesAmountCents } from '../../billing/usage/taxes.ts';
+import type { Db } from '../../db/database.ts';
+import { transact } from '../../db/transaction.ts';
+import type { Ctx } from '../../lib/context.ts';
+import { notAllowed, notFound } from '../../lib/errors.ts';
+import { Decimal } from '../../lib/money.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
+import { dateToInstant } from '../../lib/time.ts';
+import { appliedTaxes } from '../taxes/repository.ts';
+import { findCustomerByExternalId } from '../customers/service.ts';
+import type { MeteringService } from '../metering/service.ts';
+import { readWindowStates } from '../metering/usage-reader.ts';
+import { findOrganization } from '../organizations/repository.ts';
+import { loadOnePlan } from '../plans/service.ts';
+import type { ChargeDetails, ChargeFilter } from '../plans/types.ts';
+import { chargeUsageLines } from './charge-usage.ts';
+import * as repo from './repository.ts';
+import type { MetricRow } from './repository.ts';
+import type { UsageRequest } from './types.ts';
+
+/** One charge's usage, ready to be shown. */
+export interface ChargeUsageReport {
+  charge: { id: string; code: string; chargeModel: string; invoiceDisplayName: string | null };
+  metric: { id: string; name: string; code: string; aggregationType: string };
+  totals: ChargeTotals;
+  /** The charge's filters by id, for the `filters[]` entries (the default bucket has none). */
+  filters: Map<string, ChargeFilter>;
+}
+
+/** A subscription's usage over the current period (Lago's `SubscriptionUsage`). */
+export interface UsageReport {
+  fromDatetime: Temporal.Instant;
+  toDatetime: Temporal.Instant;
+  issuingDate: Temporal.PlainDate;
+  currency: string;
+  amountCents: bigint;
+  taxesAmountCents: bigint;
+  totalAmountCents: bigint;
+  /**
+   * Projected usage only: Σ of the charges' projected amounts (Lago projects only each charge's first filter or group
+   * there, a slip Billow does not copy: the total is the sum of what the charges show).
+   */
+  projectedAmountCents: bigint | null;
+  charges: ChargeUsageReport[];
+}
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export const createUsageService = ({ db, metering }: { db: Db; metering: MeteringService }) => {
+  const report = async (ctx: Ctx, externalCustomerId: string, request: UsageRequest, projected: boolean): Promise<Result<UsageReport>> =>
+    transact(db, async (tx) => {
+      // One snapshot for every read: a batch of events committed meanwhile is counted whole or not at all.
+      await tx.execute(sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`);
+      const customer = await findCustomerByExternalId(tx, ctx.organizationId, externalCustomerId);
+      if (!customer) return err(notFound('customer'));
+      const subscription =
+        request.externalSubscriptionId === ''
+          ? null
+          : await repo.findActiveSubscription(tx, ctx.organizationId, customer.id, request.externalSubscriptionId);
+      if (!subscription?.startedAt) return err(notAllowed('no_active_subscription'));
+      const plan = await repo.findPlan(tx, ctx.organizationId, subscription.planId);
+      if (!plan) throw new Error(`plan ${subscription.planId} of subscription ${subscription.id} not found`);
+      const details = await loadOnePlan(tx, ctx.organizationId, plan);
+      const metrics = await repo.metricsByIds(tx, ctx.organizationId, details.charges.map((c) => c.charge.billableMetricId));
+
+      const selector = request.charges;
+      const charges = details.charges.filter(({ charge }) => {
+        if (!selector) return true;
+        if (selector.by === 'id') return charge.id === selector.value;
+        if (selector.by === 'code') return charge.code === selector.value;
+        return metrics.get(charge.billableMetricId)?.code === selector.value;
+      });
+      // Lago allows the whole life's usage only for some charges or groups, and never with proration.
+      if (request.fullUsage && ((!selector && !request.groups) || charges.some(({ charge }) => charge.prorated))) {
+        return err(notAllowed('full_usage_not_allowed'));
+      }
+      if (selector && charges.length === 0) return err(notFound('charge'));
+
+      const organization = await findOrganization(tx, ctx.organizationId);
+      if (!organization) throw new Error(`organization ${ctx.organizationId} not found`);
+      const timeZone = customer.timezone ?? organization.timezone;
+      const startedAt = dateToInstant(subscription.startedAt);
+      const timing: SubscriptionTiming = {
+        interval: plan.interval as Interval,
+        billingTime: subscription.billingTime as BillingTime,
+        subscriptionAt: dateToInstant(subscription.subscriptionAt),
+        startedAt,
+        timeZone,
+        billChargesMonthly: plan.billChargesMonthly ?? false,
+      };
+      const now = ctx.clock.now();
+      // A subscription that starts later today is already active: its first period is the one it starts in.
+      const at = Temporal.Instant.compare(now, startedAt) < 0 ? startedAt : now;
+      const window = currentUsageWindow(timing, at);
+      const from = request.fullUsage ? startedAt : window.chargesFromDatetime;
+      const currency = plan.amountCurrency;
+
+      const codes = [...new Set(charges.map(({ charge }) => metrics.get(charge.billableMetricId)?.code).filter((c): c is string => !!c))];
+      const configs = await metering.settingsFor(tx, ctx.organizationId, codes);
+      const declared = await repo.declaredFilterValues(tx, ctx.organizationId, [...metrics.keys()]);
+      const ratio = projected ? periodRatio(window.fromDatetime, window.toDatetime, now, timeZone) : 0;
+      // Charges of one metric read the same aggregates: once per request.
+      const reads = new Map<string, Promise<Map<string, WindowState>>>();
+      const readStates = (config: MeteringConfig, range: { from: number; to: number }) => {
+        const key = `${config.code}\u0000${range.from}\u0000${range.to}`;
+        let read = reads.get(key);
+        if (!read) {
+          read = readWindowStates(tx, metering, ctx.organizationId, subscription.externalId, config, range);
+          reads.set(key, read);
+        }
+        return read;
+      };
+
+      const computed: { details: ChargeDetails; metric: MetricRow; report: ChargeUsageReport }[] = [];
+      for (const chargeDetails of charges) {
+        const metric = metrics.get(chargeDetails.charge.billableMetricId);
+        if (!metric) continue;
+        const config: MeteringConfig = configs.get(metric.code) ?? { code: metric.code, metric: null, dimensionKeys: [] };
+        const { lines, model } = await chargeUsageLines(
+          {
+            tx,
+            metering,
+            organizationId: ctx.organizationId,
+            externalSubscriptionId: subscription.externalId,
+            currency,
+            timeZone,
+            from,
+            to: window.chargesToDatetime,
+            toExclusive: window.chargesToExclusive,
+            durationDays: window.chargesDurationDays,
+            skipGrouping: request.skipGrouping,
+            groups: request.groups,
+            readStates,
+          },
+          chargeDetails,
+          metric,
+          config,
+          declared.get(metric.id) ?? {},
+        );
+        const hasFilters = chargeDetails.filters.length > 0;
+        const projections: LineProjection[] = projected
+          ? lines.map((line) =>
+              // Lago projects each filter's lines and leaves the default bucket out of a filtered charge's projection.
+              hasFilters && line.filterId === null ? NO_PROJECTION : projectLine(line, model, { recurring: metric.recurring, ratio, currency }),
+            )
+          : [];
+        const { charge } = chargeDetails;
+        computed.push({
+          details: chargeDetails,
+          metric,
+          report: {
+            charge: { id: charge.id, code: charge.code, chargeModel: charge.chargeModel, invoiceDisplayName: charge.invoiceDisplayName },
+            metric: { id: metric.id, name: metric.name, code: metric.code, aggregationType: metric.aggregationType },
+            totals: summarizeCharge(lines, hasFilters, projections),
+            filters: new Map(chargeDetails.filters.map((f) => [f.id, f])),
+          },
+        });
+      }
+      // Lago lists charges by metric name (case-insensitive), except when the request picks charges: then plan order.
+      if (!selector) computed.sort((a, b) => compareText(a.metric.name.toLowerCase(), b.metric.name.toLowerCase()));
+
+      const amountCents = computed.reduce((sum, c) => sum + c.report.totals.amountCents, 0n);
+      let taxesCents = 0n;
+      if (request.applyTaxes) {
+        const customerTaxes = (await appliedTaxes(tx, ctx.organizationId, 'customer', [customer.id])).get(customer.id) ?? [];
+        const organizationTaxes = await repo.organizationTaxes(tx, ctx.organizationId);
+        // The taxes of a charge's usage: the charge's own, else the plan's, else the customer's, else the organization's.
+        taxesCents = taxesAmountCents(
+          computed.map(({ details: d, report: r }) => {
+            const taxes = [d.taxes, details.taxes, customerTaxes, organizationTaxes].find((list) => list.length > 0) ?? [];
+            return { amountCents: r.totals.amountCents, rates: taxes.map((t) => new Decimal(t.rate)) };
+          }),
+        );
+      }
+
+      return ok({
+        fromDatetime: from,
+        toDatetime: window.chargesToDatetime,
+        issuingDate: window.issuingDate,
+        currency,
+        amountCents,
+        taxesAmountCents: taxesCents,
+        totalAmountCents: amountCents + taxesCents,
+        projectedAmountCents: projected ? computed.reduce((sum, c) => sum + c.report.totals.projectedAmountCents, 0n) : null,
+        charges: computed.map((c) => c.report),
+      });
+    });
+
+  /** GET /customers/{external_customer_id}/current_usage */
+  const current = (ctx: Ctx, externalCustomerId: string, request: UsageRequest) => report(ctx, externalCustomerId, request, false);
+
+  /** GET /customers/{external_customer_id}/projected_usage */
+  const projectedUsage = (ctx: Ctx, externalCustomerId: string, request: UsageRequest) => report(ctx, externalCustomerId, request, true);
+
+  return { current, projected: projectedUsage };
+};
+
+export type UsageService = ReturnType<typeof createUsageService>;
