@@ -85,7 +85,7 @@ const loadEvents = async (database: Database, organizationId: string, count: num
       INSERT INTO events (organization_id, transaction_id, external_subscription_id, id, code, timestamp, properties, created_at)
       SELECT ${organizationId}::uuid, 'tx_' || i, 'sub', gen_random_uuid(),
         (${sql.raw(`ARRAY[${METRICS.map((m) => `'${m.code}'`).join(',')}]`)})[1 + i % 10],
-        to_timestamp(${PERIOD_START / 1000} + i * ${step / 1000}),
+        to_timestamp(${PERIOD_START / 1000}::double precision + i * ${step / 1000}::double precision),
         jsonb_build_object('v', i % 97, 'd', CASE WHEN i % 2 = 0 THEN 1 ELSE -1 END, 'user', 'u' || (i % 1000),
           'region', (ARRAY['eu','us','asia'])[1 + i % 3]),
         now()

@@ -28,7 +28,7 @@ describe('the README is true', () => {
   });
   after(() => t.close());
 
-  test('the curl tour creates a metric, a plan with a graduated charge, a customer and a subscription, and sends an event', async () => {
+  test('the curl tour creates a metric, a plan with a graduated charge, a customer and a subscription, sends events and reads the current usage', async () => {
     const { key } = await t.newOrganization();
     const [tour] = blocks(readme, 'API tour', 'sh');
     assert.ok(tour);
@@ -41,10 +41,14 @@ describe('the README is true', () => {
     const plan = await t.request(key, { method: 'GET', url: '/api/v1/plans/startup' });
     assert.equal(plan.json().plan.charges[0].charge_model, 'graduated');
     const events = await t.request(key, { method: 'GET', url: '/api/v1/events?external_subscription_id=sub_1' });
-    assert.equal(events.json().events[0].transaction_id, 'tx_0001');
+    // The batch resent tx_0001: stored once.
+    assert.deepEqual(events.json().events.map((e: { transaction_id: string }) => e.transaction_id).sort(), ['tx_0001', 'tx_0002']);
     const subscription = await t.request(key, { method: 'GET', url: '/api/v1/subscriptions/sub_1' });
     assert.equal(subscription.json().subscription.status, 'active');
     assert.equal(subscription.json().subscription.external_customer_id, 'cus_1');
+    const usage = answers.at(-1)!.customer_usage as { amount_cents: number; charges_usage: { units: string }[] };
+    assert.equal(usage.charges_usage[0]!.units, '112.5');
+    assert.equal(usage.amount_cents, 1063);
   });
 
   test('the JavaScript client example runs as written', async () => {

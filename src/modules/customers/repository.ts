@@ -1,5 +1,6 @@
-import { and, asc, count, desc, eq, ilike, inArray, isNotNull, isNull, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ilike, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
+import { selectRows } from '../../db/select.ts';
 import { appliedCoupons, customerMetadata, customers, subscriptions } from '../../db/schema/index.ts';
 import { pageOffset, type PageRequest } from '../../lib/pagination.ts';
 import { likeContains } from '../../lib/text.ts';
@@ -14,8 +15,15 @@ export const findCustomerByExternalId = async (
   externalId: string,
   options: { lock?: boolean } = {},
 ): Promise<Customer | null> => {
-  const query = db.select().from(customers).where(and(live(organizationId), eq(customers.externalId, externalId))).limit(1);
-  const rows = options.lock ? await query.for('update') : await query;
+  if (!options.lock) {
+    const [row] = await selectRows<Customer>(
+      db,
+      customers,
+      sql`customers WHERE organization_id = ${organizationId} AND external_id = ${externalId} AND deleted_at IS NULL LIMIT 1`,
+    );
+    return row ?? null;
+  }
+  const rows = await db.select().from(customers).where(and(live(organizationId), eq(customers.externalId, externalId))).limit(1).for('update');
   return rows[0] ?? null;
 };
 

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
-import { arrayParam, queryRows } from '../../db/query.ts';
+import { arrayParam, queryRows, queryRowsPrepared } from '../../db/query.ts';
 
 /** An exact timestamptz from epoch milliseconds (to_timestamp goes through a float and can miss by a microsecond). */
 export const msToTimestamp = (ms: string | number) => sql`(timestamptz 'epoch' + ${String(ms)}::bigint * interval '1 millisecond')`;
@@ -221,7 +221,7 @@ export const ingestInOneStatement = async (
   createdAtMs: number,
   expectedVersion: bigint,
 ): Promise<FastIngestAnswer> => {
-  const [answer] = await queryRows<FastIngestAnswer>(
+  const [answer] = await queryRowsPrepared<FastIngestAnswer>(
     db,
     sql`WITH gate AS (
         SELECT pg_advisory_xact_lock_shared(${lockKey(organizationId)}) AS locked,
@@ -370,21 +370,9 @@ export const eventsForRebuild = async (
     LIMIT ${limit}`);
 };
 
-/** Whole-bucket ranges of the consolidated aggregates: `(grain = 'd' AND bucket >= $a AND bucket < $b) OR …`. */
-const bucketRanges = (ranges: readonly { grain: string; from: number; to: number }[]) =>
-  sql.join(
-    ranges.map((r) => sql`(grain = ${r.grain} AND bucket >= ${msToTimestamp(r.from)} AND bucket < ${msToTimestamp(r.to)})`),
-    sql` OR `,
-  );
-
-/** The same time ranges over the hourly deltas, whatever grain reads them from the consolidated aggregates. */
-const deltaRanges = (ranges: readonly { from: number; to: number }[]) =>
-  sql.join(
-    ranges.map((r) => sql`(bucket >= ${msToTimestamp(r.from)} AND bucket < ${msToTimestamp(r.to)})`),
-    sql` OR `,
-  );
-
 export interface AggregateStateRow {
+  /** Which of the reads asked for in one statement the row answers. */
+  read: number;
   dims: string;
   events_count: string;
   valued_count: string;
@@ -397,44 +385,82 @@ export interface AggregateStateRow {
   amount_cents_sum: string;
 }
 
+/** One window of one code, as whole-bucket ranges, and the instant its time weighting runs to. */
+export interface BucketRead {
+  code: string;
+  ranges: readonly { grain: string; from: number; to: number }[];
+  windowEndMs: number;
+}
+
 /**
- * The aggregates of one subscription's code over whole buckets, consolidated and not yet compacted alike (one
- * statement, one snapshot), summed per dimensions. `windowEndMs` is the instant the time weighting runs to: a bucket's
- * stored weight runs to the bucket's end, the rest of the way is its net change times the distance from the bucket's
- * end to the window's end.
+ * The reads' ranges as parallel arrays, one entry per range, for `unnest`: one statement text whatever the number of
+ * reads and ranges, so planning it stays cheap (a UNION per range took longer to plan than to run).
+ */
+const rangeArrays = (reads: readonly BucketRead[]) => {
+  const columns = { read: [] as number[], code: [] as string[], grain: [] as string[], from: [] as string[], to: [] as string[], end: [] as string[] };
+  reads.forEach((read, index) => {
+    for (const range of read.ranges) {
+      columns.read.push(index);
+      columns.code.push(read.code);
+      columns.grain.push(range.grain);
+      columns.from.push(String(range.from));
+      columns.to.push(String(range.to));
+      columns.end.push(String(read.windowEndMs));
+    }
+  });
+  return columns;
+};
+
+const rangesTable = (columns: ReturnType<typeof rangeArrays>) =>
+  sql`(SELECT read, code, grain,
+      timestamptz 'epoch' + from_ms * interval '1 millisecond' AS from_at,
+      timestamptz 'epoch' + to_ms * interval '1 millisecond' AS to_at,
+      timestamptz 'epoch' + end_ms * interval '1 millisecond' AS window_end
+    FROM unnest(${arrayParam(columns.read)}::int[], ${arrayParam(columns.code)}::text[], ${arrayParam(columns.grain)}::char(1)[],
+      ${arrayParam(columns.from)}::bigint[], ${arrayParam(columns.to)}::bigint[], ${arrayParam(columns.end)}::bigint[])
+      AS r(read, code, grain, from_ms, to_ms, end_ms))`;
+
+/**
+ * The aggregates of one subscription's codes over whole buckets, consolidated and not yet compacted alike, summed per
+ * dimensions, for several reads in one statement (one round trip, one snapshot). A bucket's stored weight runs to the
+ * bucket's end; the rest of the way to the read's window end is its net change times that distance.
  */
 export const readAggregateStates = async (
   db: Db,
   organizationId: string,
   externalSubscriptionId: string,
-  code: string,
-  ranges: readonly { grain: string; from: number; to: number }[],
-  windowEndMs: number,
+  reads: readonly BucketRead[],
 ): Promise<AggregateStateRow[]> => {
-  if (ranges.length === 0) return [];
-  const scope = sql`organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = ${code}`;
+  const columns = rangeArrays(reads);
+  if (columns.read.length === 0) return [];
   return queryRows<AggregateStateRow>(
     db,
-    sql`SELECT dims, sum(events_count)::text AS events_count, sum(valued_count)::text AS valued_count,
-        sum(value_sum)::text AS value_sum, max(value_max)::text AS value_max,
-        (extract(epoch FROM max(latest_at)) * 1000)::bigint::text AS latest_at_ms,
-        ((array_agg(latest_value ORDER BY latest_at DESC NULLS LAST))[1])::text AS latest_value,
-        sum(time_weighted + value_sum * extract(epoch FROM ${msToTimestamp(windowEndMs)} - bucket_end))::text AS weighted_to_end,
-        sum(amount_cents_sum)::text AS amount_cents_sum
-      FROM (
+    sql`SELECT r.read, a.dims, sum(a.events_count)::text AS events_count, sum(a.valued_count)::text AS valued_count,
+        sum(a.value_sum)::text AS value_sum, max(a.value_max)::text AS value_max,
+        (extract(epoch FROM max(a.latest_at)) * 1000)::bigint::text AS latest_at_ms,
+        ((array_agg(a.latest_value ORDER BY a.latest_at DESC NULLS LAST))[1])::text AS latest_value,
+        sum(a.time_weighted + a.value_sum * extract(epoch FROM r.window_end - a.bucket_end))::text AS weighted_to_end,
+        sum(a.amount_cents_sum)::text AS amount_cents_sum
+      FROM ${rangesTable(columns)} AS r
+      CROSS JOIN LATERAL (
         SELECT dims, events_count, valued_count, value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum,
           bucket + CASE grain WHEN 'h' THEN interval '1 hour' WHEN 'd' THEN interval '1 day' ELSE interval '1 month' END AS bucket_end
-        FROM event_aggregates WHERE ${scope} AND (${bucketRanges(ranges)})
+        FROM event_aggregates
+        WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = r.code
+          AND grain = r.grain AND bucket >= r.from_at AND bucket < r.to_at
         UNION ALL
         SELECT dims, events_count, valued_count, value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum,
           bucket + interval '1 hour'
-        FROM event_aggregate_deltas WHERE ${scope} AND (${deltaRanges(ranges)})
-      ) AS parts
-      GROUP BY dims`,
+        FROM event_aggregate_deltas
+        WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = r.code
+          AND bucket >= r.from_at AND bucket < r.to_at
+      ) AS a
+      GROUP BY r.read, a.dims`,
   );
 };
 
 export interface UniqueStateRow {
+  read: number;
   dims: string;
   value: string;
   last_at_ms: string;
@@ -446,20 +472,25 @@ export const readUniqueStates = async (
   db: Db,
   organizationId: string,
   externalSubscriptionId: string,
-  code: string,
-  ranges: readonly { grain: string; from: number; to: number }[],
+  reads: readonly BucketRead[],
 ): Promise<UniqueStateRow[]> => {
-  if (ranges.length === 0) return [];
-  const scope = sql`organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = ${code}`;
+  const columns = rangeArrays(reads);
+  if (columns.read.length === 0) return [];
   return queryRows<UniqueStateRow>(
     db,
-    sql`SELECT DISTINCT ON (dims, value) dims, value, (extract(epoch FROM last_at) * 1000)::bigint::text AS last_at_ms, last_is_add
-      FROM (
-        SELECT dims, value, last_at, last_is_add FROM event_unique_values WHERE ${scope} AND (${bucketRanges(ranges)})
+    sql`SELECT DISTINCT ON (r.read, u.dims, u.value) r.read, u.dims, u.value,
+        (extract(epoch FROM u.last_at) * 1000)::bigint::text AS last_at_ms, u.last_is_add
+      FROM ${rangesTable(columns)} AS r
+      CROSS JOIN LATERAL (
+        SELECT dims, value, last_at, last_is_add FROM event_unique_values
+        WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = r.code
+          AND grain = r.grain AND bucket >= r.from_at AND bucket < r.to_at
         UNION ALL
-        SELECT dims, value, last_at, last_is_add FROM event_unique_value_deltas WHERE ${scope} AND (${deltaRanges(ranges)})
-      ) AS parts
-      ORDER BY dims, value, last_at DESC`,
+        SELECT dims, value, last_at, last_is_add FROM event_unique_value_deltas
+        WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = r.code
+          AND bucket >= r.from_at AND bucket < r.to_at
+      ) AS u
+      ORDER BY r.read, u.dims, u.value, u.last_at DESC`,
   );
 };
 
@@ -470,18 +501,37 @@ export const rawEventsIn = async (
   externalSubscriptionId: string,
   code: string,
   ranges: readonly { from: number; to: number }[],
-): Promise<StoredEventRow[]> => {
-  if (ranges.length === 0) return [];
-  return queryRows<StoredEventRow>(
+): Promise<StoredEventRow[]> => rawEventsForReads(db, organizationId, externalSubscriptionId, [{ code, ranges }]);
+
+/**
+ * The raw events of several reads (a code and its time ranges) in one statement, each row tagged with the index of its
+ * read; an event in two reads comes twice. Oldest first within a read.
+ */
+export const rawEventsForReads = async (
+  db: Db,
+  organizationId: string,
+  externalSubscriptionId: string,
+  reads: readonly { code: string; ranges: readonly { from: number; to: number }[] }[],
+): Promise<(StoredEventRow & { read: number })[]> => {
+  const parts = reads.flatMap((read, index) =>
+    read.ranges.length === 0
+      ? []
+      : [
+          sql`(SELECT ${index}::int AS read, id, transaction_id, external_subscription_id, code,
+              (extract(epoch FROM timestamp) * 1000)::bigint::text AS timestamp_ms, properties, precise_total_amount_cents::text, created_at
+            FROM events
+            WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = ${read.code}
+              AND (${sql.join(
+                read.ranges.map((r) => sql`(timestamp >= ${msToTimestamp(r.from)} AND timestamp < ${msToTimestamp(r.to)})`),
+                sql` OR `,
+              )}))`,
+        ],
+  );
+  if (parts.length === 0) return [];
+  return queryRows<StoredEventRow & { read: number }>(
     db,
-    sql`SELECT id, transaction_id, external_subscription_id, code, (extract(epoch FROM timestamp) * 1000)::bigint::text AS timestamp_ms,
-        properties, precise_total_amount_cents::text
-      FROM events
-      WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = ${code}
-        AND (${sql.join(
-          ranges.map((r) => sql`(timestamp >= ${msToTimestamp(r.from)} AND timestamp < ${msToTimestamp(r.to)})`),
-          sql` OR `,
-        )})
-      ORDER BY timestamp, created_at, id`,
+    sql`SELECT read, id, transaction_id, external_subscription_id, code, timestamp_ms, properties, precise_total_amount_cents
+      FROM (${sql.join(parts, sql` UNION ALL `)}) AS raw
+      ORDER BY read, timestamp_ms::bigint, created_at, id`,
   );
 };

@@ -6,33 +6,43 @@ import { Decimal } from '../../lib/money.ts';
 import * as repo from './repository.ts';
 import type { MeteringService } from './service.ts';
 
+/** A window of one metric code to read. */
+export interface WindowRead {
+  config: MeteringConfig;
+  window: MsRange;
+}
+
 /**
- * Reads one subscription's usage of one metric code over a window [from, to), per combination of grouping properties
+ * Reads one subscription's usage of metric codes over windows [from, to), per combination of grouping properties
  * (canonical JSON, see dimensionsOf): whole months, days and hours from the pre-aggregated buckets, the edges from the
- * raw events. The number of rows read depends on the window's shape and the number of combinations, not on the number
- * of events.
+ * raw events. All the windows' buckets are read in one statement. The number of rows read depends on the windows'
+ * shapes and the number of combinations, not on the number of events.
  */
-export const readWindowStates = async (
+export const readManyWindowStates = async (
   db: Db,
   metering: MeteringService,
   organizationId: string,
   externalSubscriptionId: string,
-  config: MeteringConfig,
-  window: MsRange,
-): Promise<Map<string, WindowState>> => {
-  const plan = planRange(window);
-  const ranges = plan.buckets.map((b) => ({ grain: b.grain, from: b.range.from, to: b.range.to }));
-  const states = new Map<string, WindowState>();
-  const stateOf = (dims: string) => {
+  reads: readonly WindowRead[],
+): Promise<Map<string, WindowState>[]> => {
+  const plans = reads.map((r) => planRange(r.window));
+  const bucketReads = reads.map((r, i) => ({
+    code: r.config.code,
+    ranges: plans[i]!.buckets.map((b) => ({ grain: b.grain, from: b.range.from, to: b.range.to })),
+    windowEndMs: r.window.to,
+  }));
+  const results = reads.map(() => new Map<string, WindowState>());
+  const stateOf = (read: number, dims: string) => {
+    const states = results[read]!;
     let state = states.get(dims);
     if (!state) states.set(dims, (state = emptyWindowState()));
     return state;
   };
 
-  for (const row of await repo.readAggregateStates(db, organizationId, externalSubscriptionId, config.code, ranges, window.to)) {
-    states.set(
+  for (const row of await repo.readAggregateStates(db, organizationId, externalSubscriptionId, bucketReads)) {
+    results[row.read]!.set(
       row.dims,
-      mergeWindowStates(stateOf(row.dims), {
+      mergeWindowStates(stateOf(row.read, row.dims), {
         ...emptyWindowState(),
         eventsCount: Number(row.events_count),
         valuedCount: Number(row.valued_count),
@@ -45,12 +55,13 @@ export const readWindowStates = async (
       }),
     );
   }
-  if (config.metric?.aggregationType === 'unique_count_agg') {
-    for (const row of await repo.readUniqueStates(db, organizationId, externalSubscriptionId, config.code, ranges)) {
-      stateOf(row.dims).uniques.set(row.value, { lastAt: Number(row.last_at_ms), isAdd: row.last_is_add });
-    }
+  const uniqueReads = bucketReads.map((read, i) => (reads[i]!.config.metric?.aggregationType === 'unique_count_agg' ? read : { ...read, ranges: [] }));
+  for (const row of await repo.readUniqueStates(db, organizationId, externalSubscriptionId, uniqueReads)) {
+    stateOf(row.read, row.dims).uniques.set(row.value, { lastAt: Number(row.last_at_ms), isAdd: row.last_is_add });
   }
-  for (const row of await repo.rawEventsIn(db, organizationId, externalSubscriptionId, config.code, plan.raw)) {
+  const rawReads = reads.map((read, i) => ({ code: read.config.code, ranges: plans[i]!.raw }));
+  for (const row of await repo.rawEventsForReads(db, organizationId, externalSubscriptionId, rawReads)) {
+    const read = reads[row.read]!;
     const event = {
       id: row.id,
       externalSubscriptionId,
@@ -59,9 +70,58 @@ export const readWindowStates = async (
       properties: row.properties,
       preciseTotalAmountCents: row.precise_total_amount_cents === null ? null : new Decimal(row.precise_total_amount_cents),
     };
-    const contribution = metering.contributionOf(config, event);
+    const contribution = metering.contributionOf(read.config, event);
     if (!contribution.ok) continue;
-    addToWindowState(stateOf(contribution.value.dims), contribution.value, window.to);
+    addToWindowState(stateOf(row.read, contribution.value.dims), contribution.value, read.window.to);
   }
-  return states;
+  return results;
+};
+
+/** One window of one code (see readManyWindowStates). */
+export const readWindowStates = async (
+  db: Db,
+  metering: MeteringService,
+  organizationId: string,
+  externalSubscriptionId: string,
+  config: MeteringConfig,
+  window: MsRange,
+): Promise<Map<string, WindowState>> =>
+  (await readManyWindowStates(db, metering, organizationId, externalSubscriptionId, [{ config, window }]))[0]!;
+
+/**
+ * A reader for one request: the windows asked for in the same turn of the event loop are read together in one batch
+ * of statements, and a window asked for twice is read once. Charges of one plan ask for their windows side by side,
+ * so a whole current-usage request reads its aggregates in a few statements instead of a few per charge.
+ */
+export const createBatchedWindowReader = (db: Db, metering: MeteringService, organizationId: string, externalSubscriptionId: string) => {
+  const cache = new Map<string, Promise<Map<string, WindowState>>>();
+  let queue: { read: WindowRead; resolve: (states: Map<string, WindowState>) => void; reject: (error: unknown) => void }[] = [];
+
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    readManyWindowStates(
+      db,
+      metering,
+      organizationId,
+      externalSubscriptionId,
+      batch.map((b) => b.read),
+    ).then(
+      (results) => batch.forEach((b, i) => b.resolve(results[i]!)),
+      (error: unknown) => batch.forEach((b) => b.reject(error)),
+    );
+  };
+
+  return (config: MeteringConfig, window: MsRange): Promise<Map<string, WindowState>> => {
+    const key = `${config.code}\u0000${window.from}\u0000${window.to}`;
+    let states = cache.get(key);
+    if (!states) {
+      states = new Promise((resolve, reject) => {
+        if (queue.length === 0) setImmediate(flush);
+        queue.push({ read: { config, window }, resolve, reject });
+      });
+      cache.set(key, states);
+    }
+    return states;
+  };
 };

@@ -1,5 +1,6 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
+import { selectRows } from '../../db/select.ts';
 import { apiKeys, organizations } from '../../db/schema/index.ts';
 import type { Organization } from './types.ts';
 
@@ -30,8 +31,8 @@ export const findByKeyDigest = async (
 };
 
 export const findOrganization = async (db: Db, id: string): Promise<Organization | null> => {
-  const rows = await db.select().from(organizations).where(eq(organizations.id, id)).limit(1);
-  return rows[0] ?? null;
+  const [row] = await selectRows<Organization>(db, organizations, sql`organizations WHERE id = ${id}`);
+  return row ?? null;
 };
 
 /** Reads the organization row and locks it until the transaction ends, so concurrent changes to it queue up. */

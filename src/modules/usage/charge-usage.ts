@@ -277,12 +277,14 @@ export const chargeUsageLines = async (
       });
     }
   } else {
-    const states = await context.readStates(config, { from: readFrom, to: toMs });
-    for (const [dims, state] of states) {
+    // Both windows asked for before either is awaited, so that they are read in one batch.
+    const inWindow = context.readStates(config, { from: readFrom, to: toMs });
+    const before = carriesLevel ? context.readStates(config, { from: 0, to: fromMs }) : null;
+    for (const [dims, state] of await inWindow) {
       for (const cell of cells.cellsOf(parseDims(dims))) cell.state = mergeWindowStates(cell.state, state);
     }
-    if (carriesLevel) {
-      for (const [dims, state] of await context.readStates(config, { from: 0, to: fromMs })) {
+    if (before) {
+      for (const [dims, state] of await before) {
         for (const cell of cells.cellsOf(parseDims(dims))) cell.initialLevel = cell.initialLevel.plus(state.valueSum);
       }
     }

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
-import { queryRows } from '../../db/query.ts';
+import { arrayParam, queryRows } from '../../db/query.ts';
+import { selectRows } from '../../db/select.ts';
 import { billableMetricFilters, billableMetrics, plans, subscriptions, taxes } from '../../db/schema/index.ts';
 import type { Tax } from '../taxes/types.ts';
 
@@ -18,34 +19,29 @@ export const findActiveSubscription = async (
   customerId: string,
   externalId: string,
 ): Promise<SubscriptionRow | null> => {
-  const rows = await db
-    .select()
-    .from(subscriptions)
-    .where(
-      and(
-        eq(subscriptions.organizationId, organizationId),
-        eq(subscriptions.customerId, customerId),
-        eq(subscriptions.externalId, externalId),
-        eq(subscriptions.status, 'active'),
-      ),
-    )
-    .orderBy(desc(subscriptions.startedAt), asc(subscriptions.id))
-    .limit(1);
-  return rows[0] ?? null;
+  const [row] = await selectRows<SubscriptionRow>(
+    db,
+    subscriptions,
+    sql`subscriptions WHERE organization_id = ${organizationId} AND customer_id = ${customerId} AND external_id = ${externalId}
+      AND status = 'active'
+      ORDER BY started_at DESC, id LIMIT 1`,
+  );
+  return row ?? null;
 };
 
 export const findPlan = async (db: Db, organizationId: string, id: string): Promise<PlanRow | null> => {
-  const rows = await db.select().from(plans).where(and(eq(plans.organizationId, organizationId), eq(plans.id, id))).limit(1);
-  return rows[0] ?? null;
+  const [row] = await selectRows<PlanRow>(db, plans, sql`plans WHERE organization_id = ${organizationId} AND id = ${id}`);
+  return row ?? null;
 };
 
 /** The metrics the charges price (deleted ones too: a charge of a metric deleted since still names it). */
 export const metricsByIds = async (db: Db, organizationId: string, ids: readonly string[]): Promise<Map<string, MetricRow>> => {
   if (ids.length === 0) return new Map();
-  const rows = await db
-    .select()
-    .from(billableMetrics)
-    .where(and(eq(billableMetrics.organizationId, organizationId), inArray(billableMetrics.id, [...new Set(ids)])));
+  const rows = await selectRows<MetricRow>(
+    db,
+    billableMetrics,
+    sql`billable_metrics WHERE organization_id = ${organizationId} AND id = ANY(${arrayParam([...new Set(ids)])}::uuid[])`,
+  );
   return new Map(rows.map((row) => [row.id, row]));
 };
 

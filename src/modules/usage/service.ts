@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { Temporal } from 'temporal-polyfill';
 import type { MeteringConfig } from '../../billing/aggregation/metric-config.ts';
-import type { WindowState } from '../../billing/aggregation/window-state.ts';
 import { currentUsageWindow, type BillingTime, type Interval, type SubscriptionTiming } from '../../billing/periods/index.ts';
 import { NO_PROJECTION, periodRatio, projectLine, type LineProjection } from '../../billing/usage/projection.ts';
 import { summarizeCharge, type ChargeTotals } from '../../billing/usage/summary.ts';
@@ -16,11 +15,11 @@ import { dateToInstant } from '../../lib/time.ts';
 import { appliedTaxes } from '../taxes/repository.ts';
 import { findCustomerByExternalId } from '../customers/service.ts';
 import type { MeteringService } from '../metering/service.ts';
-import { readWindowStates } from '../metering/usage-reader.ts';
+import { createBatchedWindowReader } from '../metering/usage-reader.ts';
 import { findOrganization } from '../organizations/repository.ts';
-import { loadOnePlan } from '../plans/service.ts';
 import type { ChargeDetails, ChargeFilter } from '../plans/types.ts';
 import { chargeUsageLines } from './charge-usage.ts';
+import { loadPlanChargesForUsage } from './plan-charges.ts';
 import * as repo from './repository.ts';
 import type { MetricRow } from './repository.ts';
 import type { UsageRequest } from './types.ts';
@@ -67,8 +66,8 @@ export const createUsageService = ({ db, metering }: { db: Db; metering: Meterin
       if (!subscription?.startedAt) return err(notAllowed('no_active_subscription'));
       const plan = await repo.findPlan(tx, ctx.organizationId, subscription.planId);
       if (!plan) throw new Error(`plan ${subscription.planId} of subscription ${subscription.id} not found`);
-      const details = await loadOnePlan(tx, ctx.organizationId, plan);
-      const metrics = await repo.metricsByIds(tx, ctx.organizationId, details.charges.map((c) => c.charge.billableMetricId));
+      const details = await loadPlanChargesForUsage(tx, ctx.organizationId, plan.id, request.applyTaxes);
+      const { metrics } = details;
 
       const selector = request.charges;
       const charges = details.charges.filter(({ charge }) => {
@@ -106,22 +105,12 @@ export const createUsageService = ({ db, metering }: { db: Db; metering: Meterin
       const configs = await metering.settingsFor(tx, ctx.organizationId, codes);
       const declared = await repo.declaredFilterValues(tx, ctx.organizationId, [...metrics.keys()]);
       const ratio = projected ? periodRatio(window.fromDatetime, window.toDatetime, now, timeZone) : 0;
-      // Charges of one metric read the same aggregates: once per request.
-      const reads = new Map<string, Promise<Map<string, WindowState>>>();
-      const readStates = (config: MeteringConfig, range: { from: number; to: number }) => {
-        const key = `${config.code}\u0000${range.from}\u0000${range.to}`;
-        let read = reads.get(key);
-        if (!read) {
-          read = readWindowStates(tx, metering, ctx.organizationId, subscription.externalId, config, range);
-          reads.set(key, read);
-        }
-        return read;
-      };
+      // Charges ask for their windows side by side: one batch of statements reads them all, each window once.
+      const readStates = createBatchedWindowReader(tx, metering, ctx.organizationId, subscription.externalId);
 
-      const computed: { details: ChargeDetails; metric: MetricRow; report: ChargeUsageReport }[] = [];
-      for (const chargeDetails of charges) {
+      const computeCharge = async (chargeDetails: ChargeDetails): Promise<{ details: ChargeDetails; metric: MetricRow; report: ChargeUsageReport } | null> => {
         const metric = metrics.get(chargeDetails.charge.billableMetricId);
-        if (!metric) continue;
+        if (!metric) return null;
         const config: MeteringConfig = configs.get(metric.code) ?? { code: metric.code, metric: null, dimensionKeys: [] };
         const { lines, model } = await chargeUsageLines(
           {
@@ -152,7 +141,7 @@ export const createUsageService = ({ db, metering }: { db: Db; metering: Meterin
             )
           : [];
         const { charge } = chargeDetails;
-        computed.push({
+        return {
           details: chargeDetails,
           metric,
           report: {
@@ -161,8 +150,13 @@ export const createUsageService = ({ db, metering }: { db: Db; metering: Meterin
             totals: summarizeCharge(lines, hasFilters, projections),
             filters: new Map(chargeDetails.filters.map((f) => [f.id, f])),
           },
-        });
-      }
+        };
+      };
+      // Side by side, so that their reads batch; every one settles before the transaction ends.
+      const settled = await Promise.allSettled(charges.map(computeCharge));
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      const computed = settled.flatMap((s) => (s.status === 'fulfilled' && s.value ? [s.value] : []));
       // Lago lists charges by metric name (case-insensitive), except when the request picks charges: then plan order.
       if (!selector) computed.sort((a, b) => compareText(a.metric.name.toLowerCase(), b.metric.name.toLowerCase()));
 
@@ -174,7 +168,7 @@ export const createUsageService = ({ db, metering }: { db: Db; metering: Meterin
         // The taxes of a charge's usage: the charge's own, else the plan's, else the customer's, else the organization's.
         taxesCents = taxesAmountCents(
           computed.map(({ details: d, report: r }) => {
-            const taxes = [d.taxes, details.taxes, customerTaxes, organizationTaxes].find((list) => list.length > 0) ?? [];
+            const taxes = [d.taxes, details.planTaxes, customerTaxes, organizationTaxes].find((list) => list.length > 0) ?? [];
             return { amountCents: r.totals.amountCents, rates: taxes.map((t) => new Decimal(t.rate)) };
           }),
         );
