@@ -34,12 +34,12 @@ export const createServices = (database: Database) => {
   const taxes = createTaxService({ db });
   const metering = createMeteringService({ db });
   const billableMetrics = createBillableMetricService({ db, metering });
-  const plans = createPlanService({ db });
+  const plans = createPlanService({ db, metering });
   const customers = createCustomerService({ db });
   const coupons = createCouponService({ db });
   const appliedCoupons = createAppliedCouponService({ db });
   const addOns = createAddOnService({ db });
-  const subscriptions = createSubscriptionService({ db });
+  const subscriptions = createSubscriptionService({ db, metering });
   const events = createEventService({ db, metering });
   const usage = createUsageService({ db, metering });
   return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events, usage };

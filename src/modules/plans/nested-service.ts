@@ -7,6 +7,7 @@ import { paginationMeta, type Page, type PageRequest } from '../../lib/paginatio
 import { createFilter, updateFilter } from './charge-filters.ts';
 import { createCharge, destroyCharges, findMetric, updateCharge } from './charges.ts';
 import { loadChargeDetails } from './details.ts';
+import { holdMetricSettings, type PlanMetering } from './metering-settings.ts';
 import * as repo from './repository.ts';
 import type { Charge, ChargeDetails, ChargeFilter, NestedChargeInput, NestedFilterInput, Plan } from './types.ts';
 import { guarded, writer } from './writer.ts';
@@ -17,8 +18,11 @@ export interface FilterWithCharge {
   chargeCode: string;
 }
 
-/** The use cases of `/plans/{code}/charges` and `/plans/{code}/charges/{charge_code}/filters`. */
-export const createNestedChargeUseCases = (db: Db) => {
+/**
+ * The use cases of `/plans/{code}/charges` and `/plans/{code}/charges/{charge_code}/filters`. Every write may change
+ * the pricing group keys of its charge's metric, whose aggregates it then rebuilds (see holdMetricSettings).
+ */
+export const createNestedChargeUseCases = (db: Db, metering: PlanMetering) => {
   /** Writes lock the plan, so they queue up behind its deletion and then find it gone. */
   const findPlan = async (tx: Db, ctx: Ctx, planCode: string, lock?: 'update'): Promise<Result<Plan>> => {
     const plan = await repo.findPlanByCode(tx, ctx.organizationId, planCode, lock);
@@ -60,9 +64,12 @@ export const createNestedChargeUseCases = (db: Db) => {
         const plan = await findPlan(tx, ctx, planCode, 'update');
         if (!plan.ok) return plan;
         const w = writer(tx, ctx);
+        const settings = await holdMetricSettings(metering, w, { metricIds: [input.billable_metric_id] });
         const position = await repo.nextChargePosition(tx, ctx.organizationId, plan.value.id);
         const created = await createCharge(w, plan.value, input, { generateCode: false, position });
-        return created.ok ? ok(await oneCharge(tx, ctx, created.value)) : created;
+        if (!created.ok) return created;
+        await settings.rebuildChanged();
+        return ok(await oneCharge(tx, ctx, created.value));
       }),
     );
 
@@ -71,9 +78,13 @@ export const createNestedChargeUseCases = (db: Db) => {
       transact(db, async (tx) => {
         const found = await findCharge(tx, ctx, planCode, chargeCode, 'update');
         if (!found.ok) return found;
+        const w = writer(tx, ctx);
+        const settings = await holdMetricSettings(metering, w, { chargeIds: [found.value.charge.id], metricIds: [input.billable_metric_id] });
         const locked = await repo.planHasSubscriptions(tx, ctx.organizationId, found.value.plan.id);
-        const updated = await updateCharge(writer(tx, ctx), found.value.charge, input, { locked });
-        return updated.ok ? ok(await oneCharge(tx, ctx, updated.value)) : updated;
+        const updated = await updateCharge(w, found.value.charge, input, { locked });
+        if (!updated.ok) return updated;
+        await settings.rebuildChanged();
+        return ok(await oneCharge(tx, ctx, updated.value));
       }),
     );
 
@@ -82,7 +93,10 @@ export const createNestedChargeUseCases = (db: Db) => {
     transact(db, async (tx) => {
       const found = await findCharge(tx, ctx, planCode, chargeCode, 'update');
       if (!found.ok) return found;
-      await destroyCharges(writer(tx, ctx), [found.value.charge.id]);
+      const w = writer(tx, ctx);
+      const settings = await holdMetricSettings(metering, w, { chargeIds: [found.value.charge.id] });
+      await destroyCharges(w, [found.value.charge.id]);
+      await settings.rebuildChanged();
       return ok({ ...(await oneCharge(tx, ctx, found.value.charge)), filters: [] });
     });
 
@@ -117,10 +131,13 @@ export const createNestedChargeUseCases = (db: Db) => {
       const found = await findCharge(tx, ctx, planCode, chargeCode, 'update');
       if (!found.ok) return found;
       const w = writer(tx, ctx);
+      const settings = await holdMetricSettings(metering, w, { chargeIds: [found.value.charge.id] });
       const metric = await findMetric(w, found.value.charge.billableMetricId);
       if (!metric) return err(notFound('billable_metric'));
       const created = await createFilter(w, found.value.charge, metric, input);
-      return created.ok ? ok({ filter: created.value, chargeCode: found.value.charge.code }) : created;
+      if (!created.ok) return created;
+      await settings.rebuildChanged();
+      return ok({ filter: created.value, chargeCode: found.value.charge.code });
     });
 
   const updateOneFilter = (
@@ -134,10 +151,13 @@ export const createNestedChargeUseCases = (db: Db) => {
       const found = await findFilter(tx, ctx, planCode, chargeCode, id, 'update');
       if (!found.ok) return found;
       const w = writer(tx, ctx);
+      const settings = await holdMetricSettings(metering, w, { chargeIds: [found.value.charge.id] });
       const metric = await findMetric(w, found.value.charge.billableMetricId);
       if (!metric) return err(notFound('billable_metric'));
       const updated = await updateFilter(w, found.value.charge, metric, found.value.filter, input);
-      return updated.ok ? ok({ filter: updated.value, chargeCode: found.value.charge.code }) : updated;
+      if (!updated.ok) return updated;
+      await settings.rebuildChanged();
+      return ok({ filter: updated.value, chargeCode: found.value.charge.code });
     });
 
   /** The answer shows the deleted filter with its values already gone, as Lago shows it. */
@@ -145,7 +165,10 @@ export const createNestedChargeUseCases = (db: Db) => {
     transact(db, async (tx) => {
       const found = await findFilter(tx, ctx, planCode, chargeCode, id, 'update');
       if (!found.ok) return found;
-      await repo.softDeleteFilters(tx, ctx.organizationId, [found.value.filter.id], writer(tx, ctx).now);
+      const w = writer(tx, ctx);
+      const settings = await holdMetricSettings(metering, w, { chargeIds: [found.value.charge.id] });
+      await repo.softDeleteFilters(tx, ctx.organizationId, [found.value.filter.id], w.now);
+      await settings.rebuildChanged();
       return ok({ filter: { ...found.value.filter, values: {} }, chargeCode: found.value.charge.code });
     });
 

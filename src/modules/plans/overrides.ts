@@ -8,6 +8,7 @@ import { err, ok, type Result } from '../../lib/result.ts';
 import { appliedTaxes, replaceAppliedTaxes, type TaxTarget } from '../taxes/repository.ts';
 import { resolveTaxCodes } from '../taxes/service.ts';
 import { replaceFilters } from './charge-filters.ts';
+import { holdMetricSettings, type PlanMetering } from './metering-settings.ts';
 import { checkCommitmentAmount } from './minimum-commitment.ts';
 import * as repo from './repository.ts';
 import { checkCharge, checkPlanFields, type MetricRef } from './rules.ts';
@@ -194,10 +195,14 @@ const copyMinimumCommitment = async (
  *
  * Lago copies neither the taxes nor the commitment unless they are sent, so an override of the price alone quietly
  * drops the plan's taxes and minimum; Billow keeps them.
+ *
+ * A copy made as it is prices with the parent's group keys, which already split its metric's aggregates; a charge
+ * whose properties or filters are overridden may bring new ones, and its metric's aggregates are then rebuilt.
  */
 export const createPlanOverride = async (
   tx: Db,
   ctx: Ctx,
+  metering: PlanMetering,
   parentPlanId: string,
   overrides: PlanOverridesInput,
 ): Promise<Result<Plan>> => {
@@ -207,6 +212,8 @@ export const createPlanOverride = async (
   if (!fields.ok) return fields;
 
   const w = writer(tx, ctx);
+  const regrouped = (overrides.charges ?? []).filter((o) => o.properties != null || o.filters != null).map((o) => o.id);
+  const settings = await holdMetricSettings(metering, w, { chargeIds: regrouped.filter((id): id is string => id != null) });
   const child = await repo.insertPlan(tx, {
     ...parent,
     ...fields.value,
@@ -226,5 +233,6 @@ export const createPlanOverride = async (
   }
   const commitment = await copyMinimumCommitment(w, parent, child, overrides.minimum_commitment);
   if (!commitment.ok) return commitment;
+  await settings.rebuildChanged();
   return ok(child);
 };

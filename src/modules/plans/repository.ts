@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, max, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
+import { arrayParam } from '../../db/query.ts';
 import {
   billableMetricFilters,
   billableMetrics,
@@ -120,6 +121,61 @@ export const findMetrics = async (db: Db, organizationId: string, ids: readonly 
     .orderBy(asc(billableMetricFilters.createdAt), asc(billableMetricFilters.id));
   for (const f of filters) result.get(f.metricId)?.filters.push({ key: f.key, values: f.values });
   return result;
+};
+
+/** What a write of charges may touch: every metric it may price, stop pricing or price differently. */
+export interface MetricScope {
+  /** Plans whose live charges (override copies' included) the write may change or delete. */
+  planIds?: readonly string[];
+  /** Live charges the write may change or delete. */
+  chargeIds?: readonly string[];
+  /** Metrics new or moved charges name (as sent: anything not a UUID matches nothing). */
+  metricIds?: readonly (string | null | undefined)[];
+}
+
+/**
+ * The codes of the live metrics in the scope, with the metrics held FOR SHARE (in id order) and their settings locked
+ * among charge writers (in code order) until the transaction ends. Charges decide how their metric's events are
+ * aggregated (pricing group keys), and a write compares those settings before and after itself: two writes of one
+ * metric's charges must not interleave, or each compares against a state the other is changing. The metric row lock
+ * orders charge writes after a metric's own writes (which hold it FOR UPDATE); the advisory lock, one per code, orders
+ * charge writes among themselves without blocking anything else (ingestion included). Call it once per transaction
+ * (its advisory locks are taken in one ordered batch), before the write changes anything.
+ */
+export const lockMetricSettings = async (db: Db, organizationId: string, scope: MetricScope): Promise<string[]> => {
+  const ofCharges = [
+    scope.planIds && scope.planIds.length > 0 ? inArray(charges.planId, [...scope.planIds]) : undefined,
+    scope.chargeIds && scope.chargeIds.some(isUuid) ? inArray(charges.id, scope.chargeIds.filter(isUuid)) : undefined,
+  ].filter((c) => c !== undefined);
+  const metricIds = [...new Set((scope.metricIds ?? []).filter((id): id is string => typeof id === 'string' && isUuid(id)))];
+  const which = [
+    metricIds.length > 0 ? inArray(billableMetrics.id, metricIds) : undefined,
+    ofCharges.length > 0
+      ? inArray(
+          billableMetrics.id,
+          db
+            .select({ id: charges.billableMetricId })
+            .from(charges)
+            .where(and(eq(charges.organizationId, organizationId), isNull(charges.deletedAt), or(...ofCharges))),
+        )
+      : undefined,
+  ].filter((c) => c !== undefined);
+  if (which.length === 0) return [];
+  const rows = await db
+    .select({ code: billableMetrics.code })
+    .from(billableMetrics)
+    .where(and(eq(billableMetrics.organizationId, organizationId), isNull(billableMetrics.deletedAt), or(...which)))
+    .orderBy(asc(billableMetrics.id))
+    .for('share');
+  const codes = [...new Set(rows.map((r) => r.code))].sort();
+  if (codes.length > 0) {
+    // unnest yields the codes in array order, so the locks are taken in code order (no deadlock between writers).
+    await db.execute(
+      sql`SELECT count(pg_advisory_xact_lock(hashtextextended(${organizationId} || '/' || code, 7216000004)))
+        FROM unnest(${arrayParam(codes)}::text[]) AS code`,
+    );
+  }
+  return codes;
 };
 
 /** Metric codes for display; a charge keeps showing its metric's code after the metric is deleted. */

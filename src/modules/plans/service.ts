@@ -12,6 +12,7 @@ import { resolveTaxCodes } from '../taxes/service.ts';
 import { createNestedChargeUseCases } from './nested-service.ts';
 import { createCharge, destroyCharges, updateCharge } from './charges.ts';
 import { loadOnePlan, loadPlanDetails } from './details.ts';
+import { holdMetricSettings, type PlanMetering } from './metering-settings.ts';
 import { createMinimumCommitment, updateMinimumCommitment } from './minimum-commitment.ts';
 import * as repo from './repository.ts';
 import { checkMetadata, checkPlanFields, type PlanFieldsState } from './rules.ts';
@@ -62,7 +63,7 @@ const fieldsState = (p: Omit<PlanFieldsState, 'amountCents'> & { amountCents: nu
   return ok({ ...p, amountCents: p.amountCents === null ? null : BigInt(p.amountCents) });
 };
 
-export const createPlanService = ({ db }: { db: Db }) => {
+export const createPlanService = ({ db, metering }: { db: Db; metering: PlanMetering }) => {
   /**
    * Lago's order: metrics exist, plan fields, metadata, plan taxes, usage thresholds, each charge in order (with its
    * filters and taxes), minimum commitment. The first failure is the answer and nothing is written.
@@ -73,6 +74,8 @@ export const createPlanService = ({ db }: { db: Db }) => {
         const w = writer(tx, ctx);
         const fixed = checkFixedCharges(input);
         if (!fixed.ok) return fixed;
+        // Charges with pricing group keys regroup the usage of their metrics already sent.
+        const settings = await holdMetricSettings(metering, w, { metricIds: (input.charges ?? []).map((c) => c.billable_metric_id) });
         const metrics = await checkChargeMetrics(w, input.charges);
         if (!metrics.ok) return metrics;
         const fields = fieldsState({
@@ -125,6 +128,7 @@ export const createPlanService = ({ db }: { db: Db }) => {
           const commitment = await createMinimumCommitment(w, plan, input.minimum_commitment);
           if (!commitment.ok) return commitment;
         }
+        await settings.rebuildChanged();
         return ok(await loadOnePlan(tx, ctx.organizationId, plan));
       }),
     );
@@ -147,6 +151,12 @@ export const createPlanService = ({ db }: { db: Db }) => {
         const w = writer(tx, ctx);
         const plan = await repo.findPlanByCode(tx, ctx.organizationId, code, 'update');
         if (!plan) return err(notFound('plan'));
+        // Charges sent replace the plan's: the metrics of either may gain or lose pricing group keys.
+        const settings = await holdMetricSettings(
+          metering,
+          w,
+          input.charges ? { planIds: [plan.id], metricIds: input.charges.map((c) => c.billable_metric_id) } : {},
+        );
         const locked = await repo.planHasSubscriptions(tx, ctx.organizationId, plan.id);
         const fixed = checkFixedCharges(input);
         if (!fixed.ok) return fixed;
@@ -212,6 +222,7 @@ export const createPlanService = ({ db }: { db: Db }) => {
           const commitment = await updateMinimumCommitment(w, updated, input.minimum_commitment);
           if (!commitment.ok) return commitment;
         }
+        await settings.rebuildChanged();
         return ok(await loadOnePlan(tx, ctx.organizationId, updated));
       }),
     );
@@ -254,13 +265,16 @@ export const createPlanService = ({ db }: { db: Db }) => {
       if (!plan) return err(notFound('plan'));
       const details = await loadOnePlan(tx, ctx.organizationId, plan);
       const ids = [plan.id, ...(await repo.childPlanIds(tx, ctx.organizationId, plan.id))];
+      // The charges of the plan and of its copies may be what groups their metrics' usage.
+      const settings = await holdMetricSettings(metering, w, { planIds: ids });
       await endSubscriptionsOfPlans(tx, ctx.organizationId, ids, w.now);
       await destroyCharges(w, await repo.liveChargeIdsOfPlans(tx, ctx.organizationId, ids));
       await repo.markPlansDeleted(tx, ctx.organizationId, ids, { deletedAt: w.now, pendingDeletion: false, updatedAt: w.now });
+      await settings.rebuildChanged();
       return ok({ ...details, plan: { ...details.plan, pendingDeletion: true } });
     });
 
-  return { create, get, update, list, destroy, ...createNestedChargeUseCases(db) };
+  return { create, get, update, list, destroy, ...createNestedChargeUseCases(db, metering) };
 };
 
 export type PlanService = ReturnType<typeof createPlanService>;

@@ -13,6 +13,7 @@ import { assignCustomerCurrency, findCustomerByExternalId, findOrCreateCustomer 
 import { billingEntityCode } from '../customers/views.ts';
 import { findOrganization } from '../organizations/repository.ts';
 import { checkPlanOverrides, createPlanOverride } from '../plans/overrides.ts';
+import type { PlanMetering } from '../plans/metering-settings.ts';
 import { findPlanByCode, loadPlanDetails } from '../plans/service.ts';
 import type { SubscriptionView } from './serialize.ts';
 import * as repo from './repository.ts';
@@ -28,7 +29,7 @@ import {
 const externalIdTaken = () => err(invalid('external_id', 'value_already_exist'));
 const idText = (value: string | number | null | undefined): string => (value === null || value === undefined ? '' : String(value).trim());
 
-export const createSubscriptionService = ({ db }: { db: Db }) => {
+export const createSubscriptionService = ({ db, metering }: { db: Db; metering: PlanMetering }) => {
   /** Everything the JSON of these subscriptions shows: customers, plans with their charges, time zones. */
   const views = async (tx: Db, ctx: Ctx, rows: Subscription[]): Promise<SubscriptionView[]> => {
     if (rows.length === 0) return [];
@@ -125,7 +126,7 @@ export const createSubscriptionService = ({ db }: { db: Db }) => {
 
         let planId = plan.id;
         if (overrides) {
-          const child = await createPlanOverride(tx, ctx, plan.id, overrides);
+          const child = await createPlanOverride(tx, ctx, metering, plan.id, overrides);
           if (!child.ok) return child;
           planId = child.value.id;
         }
