@@ -352,12 +352,25 @@ export interface StoredEventRow {
   precise_total_amount_cents: string | null;
 }
 
-/** A page of an organization's events of these codes, in the order they happened (then arrived), after a cursor. */
+/** Where a rebuild stopped: the last event it read. */
+export interface RebuildCursor {
+  externalSubscriptionId: string;
+  code: string;
+  timestampMs: string;
+  id: string;
+}
+
+/**
+ * A page of an organization's events of these codes after a cursor: subscription by subscription, code by code, in the
+ * order they happened (then by id, as ingestion breaks ties). Aggregates are per subscription and code, so that order
+ * folds them exactly as time order would, and it is the usage index's order: each page is an index range, where a
+ * global time order would sort every remaining event for every page.
+ */
 export const eventsForRebuild = async (
   db: Db,
   organizationId: string,
   codes: readonly string[],
-  after: { timestampMs: string; id: string } | null,
+  after: RebuildCursor | null,
   limit: number,
 ): Promise<StoredEventRow[]> => {
   return queryRows<StoredEventRow>(db, sql`
@@ -365,8 +378,13 @@ export const eventsForRebuild = async (
       properties, precise_total_amount_cents::text
     FROM events
     WHERE organization_id = ${organizationId} AND code = ANY(${arrayParam([...codes])}::text[])
-      ${after ? sql`AND (timestamp, id) > (${msToTimestamp(after.timestampMs)}, ${after.id}::uuid)` : sql``}
-    ORDER BY timestamp, id
+      ${
+        after
+          ? sql`AND (external_subscription_id, code, timestamp, id)
+              > (${after.externalSubscriptionId}, ${after.code}, ${msToTimestamp(after.timestampMs)}, ${after.id}::uuid)`
+          : sql``
+      }
+    ORDER BY external_subscription_id, code, timestamp, id
     LIMIT ${limit}`);
 };
 

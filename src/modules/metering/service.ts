@@ -216,7 +216,7 @@ export const createMeteringService = ({ db }: { db: Db }) => {
 
   const rebuild = async (tx: Db, organizationId: string, codes: readonly string[], configs: Map<string, MeteringConfig>): Promise<void> => {
     await repo.deleteAggregates(tx, organizationId, codes);
-    let after: { timestampMs: string; id: string } | null = null;
+    let after: repo.RebuildCursor | null = null;
     for (;;) {
       const page = await repo.eventsForRebuild(tx, organizationId, codes, after, REBUILD_PAGE);
       if (page.length === 0) break;
@@ -236,7 +236,7 @@ export const createMeteringService = ({ db }: { db: Db }) => {
       });
       await repo.aggregateStoredEvents(tx, organizationId, rows);
       const last = page[page.length - 1]!;
-      after = { timestampMs: last.timestamp_ms, id: last.id };
+      after = { externalSubscriptionId: last.external_subscription_id, code: last.code, timestampMs: last.timestamp_ms, id: last.id };
       if (page.length < REBUILD_PAGE) break;
     }
   };
