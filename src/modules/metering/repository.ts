@@ -352,24 +352,36 @@ export interface StoredEventRow {
   precise_total_amount_cents: string | null;
 }
 
+/**
+ * Runs fn with the planner steered to index scans in the caller's transaction, then back to the session's settings.
+ * The planner cannot estimate the rebuild's row-comparison cursor and, misjudging it as selecting almost nothing,
+ * would scan and sort the whole table for every page (measured: 260 ms a page at 10^6 events, against 38 ms).
+ */
+export const preferringIndexOrder = async <T>(db: Db, fn: () => Promise<T>): Promise<T> => {
+  await db.execute(sql`SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)`);
+  const result = await fn();
+  await db.execute(sql`SET LOCAL enable_seqscan TO DEFAULT`);
+  await db.execute(sql`SET LOCAL enable_bitmapscan TO DEFAULT`);
+  return result;
+};
+
 /** Where a rebuild stopped: the last event it read. */
 export interface RebuildCursor {
   externalSubscriptionId: string;
-  code: string;
   timestampMs: string;
   id: string;
 }
 
 /**
- * A page of an organization's events of these codes after a cursor: subscription by subscription, code by code, in the
- * order they happened (then by id, as ingestion breaks ties). Aggregates are per subscription and code, so that order
- * folds them exactly as time order would, and it is the usage index's order: each page is an index range, where a
- * global time order would sort every remaining event for every page.
+ * A page of an organization's events of one code after a cursor: subscription by subscription, in the order they
+ * happened (then by id, as ingestion breaks ties). Aggregates are per subscription and code, so that order folds them
+ * exactly as time order would, and it is the usage index's order: each page is an index range, where a global time
+ * order would sort every remaining event for every page.
  */
 export const eventsForRebuild = async (
   db: Db,
   organizationId: string,
-  codes: readonly string[],
+  code: string,
   after: RebuildCursor | null,
   limit: number,
 ): Promise<StoredEventRow[]> => {
@@ -377,11 +389,11 @@ export const eventsForRebuild = async (
     SELECT id, transaction_id, external_subscription_id, code, (extract(epoch FROM timestamp) * 1000)::bigint::text AS timestamp_ms,
       properties, precise_total_amount_cents::text
     FROM events
-    WHERE organization_id = ${organizationId} AND code = ANY(${arrayParam([...codes])}::text[])
+    WHERE organization_id = ${organizationId} AND code = ${code}
       ${
         after
           ? sql`AND (external_subscription_id, code, timestamp, id)
-              > (${after.externalSubscriptionId}, ${after.code}, ${msToTimestamp(after.timestampMs)}, ${after.id}::uuid)`
+              > (${after.externalSubscriptionId}, ${code}, ${msToTimestamp(after.timestampMs)}, ${after.id}::uuid)`
           : sql``
       }
     ORDER BY external_subscription_id, code, timestamp, id

@@ -216,9 +216,16 @@ export const createMeteringService = ({ db }: { db: Db }) => {
 
   const rebuild = async (tx: Db, organizationId: string, codes: readonly string[], configs: Map<string, MeteringConfig>): Promise<void> => {
     await repo.deleteAggregates(tx, organizationId, codes);
+    // One code at a time: with the code fixed, the usage index hands the events over in the order they are read.
+    await repo.preferringIndexOrder(tx, async () => {
+      for (const code of codes) await rebuildCode(tx, organizationId, code, configs);
+    });
+  };
+
+  const rebuildCode = async (tx: Db, organizationId: string, code: string, configs: Map<string, MeteringConfig>): Promise<void> => {
     let after: repo.RebuildCursor | null = null;
     for (;;) {
-      const page = await repo.eventsForRebuild(tx, organizationId, codes, after, REBUILD_PAGE);
+      const page = await repo.eventsForRebuild(tx, organizationId, code, after, REBUILD_PAGE);
       if (page.length === 0) break;
       const rows = page.map((stored, ord) => {
         const config = configs.get(stored.code)!;
@@ -236,7 +243,7 @@ export const createMeteringService = ({ db }: { db: Db }) => {
       });
       await repo.aggregateStoredEvents(tx, organizationId, rows);
       const last = page[page.length - 1]!;
-      after = { externalSubscriptionId: last.external_subscription_id, code: last.code, timestampMs: last.timestamp_ms, id: last.id };
+      after = { externalSubscriptionId: last.external_subscription_id, timestampMs: last.timestamp_ms, id: last.id };
       if (page.length < REBUILD_PAGE) break;
     }
   };
