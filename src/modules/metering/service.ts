@@ -225,7 +225,7 @@ export const createMeteringService = ({ db }: { db: Db }) => {
   const rebuildCode = async (tx: Db, organizationId: string, code: string, configs: Map<string, MeteringConfig>): Promise<void> => {
     let after: repo.RebuildCursor | null = null;
     for (;;) {
-      const page = await repo.eventsForRebuild(tx, organizationId, code, after, REBUILD_PAGE);
+      const { rows: page, next } = await repo.eventsForRebuild(tx, organizationId, code, after, REBUILD_PAGE);
       if (page.length === 0) break;
       const rows = page.map((stored, ord) => {
         const config = configs.get(stored.code)!;
@@ -242,9 +242,8 @@ export const createMeteringService = ({ db }: { db: Db }) => {
         return rowOf(event, measured.ok ? measured.value : { dims: dimensionsOf(config.dimensionKeys, event.properties), numeric: null, unique: null }, ord);
       });
       await repo.aggregateStoredEvents(tx, organizationId, rows);
-      const last = page[page.length - 1]!;
-      after = { externalSubscriptionId: last.external_subscription_id, timestampMs: last.timestamp_ms, id: last.id };
-      if (page.length < REBUILD_PAGE) break;
+      if (!next) break;
+      after = next;
     }
   };
 
