@@ -3,10 +3,12 @@ import { transact } from '../../db/transaction.ts';
 import type { Ctx } from '../../lib/context.ts';
 import { invalid, notFound, validation, type FieldErrors } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
-import { paginationMeta, type Page, type PageRequest } from '../../lib/pagination.ts';
+import { pageOffset, paginationMeta, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { parseIsoDateTime } from '../../lib/time.ts';
 import type { MeteringService } from '../metering/service.ts';
+import { listingPage } from './listing.ts';
+import { listingRange } from './page-locator.ts';
 import * as repo from './repository.ts';
 import { MAX_BATCH, parseEvent, samePayload, type FieldErrorMap, type ParsedEvent } from './types.ts';
 
@@ -148,18 +150,16 @@ export const createEventService = ({ db, metering }: { db: Db; metering: Meterin
     if (from === null) fieldErrors.timestamp_from = ['invalid_date'];
     if (to === null) fieldErrors.timestamp_to = ['invalid_date'];
     if (Object.keys(fieldErrors).length > 0) return err(validation(fieldErrors));
-    const { rows, total } = await repo.listEvents(
-      db,
-      ctx.organizationId,
-      {
-        externalSubscriptionId: query.externalSubscriptionId,
-        code: query.code,
-        fromMs: from?.epochMilliseconds,
-        toMs: to?.epochMilliseconds,
+    const filters = { externalSubscriptionId: query.externalSubscriptionId, code: query.code };
+    const range = listingRange({ fromMs: from?.epochMilliseconds, toMs: to?.epochMilliseconds });
+    // The page is located by counting, then read: both in one snapshot.
+    return db.transaction(
+      async (tx) => {
+        const { rows, total } = await listingPage(tx, ctx.organizationId, filters, range, pageOffset(page), page.perPage);
+        return ok({ items: rows, meta: paginationMeta(page, total) });
       },
-      page,
+      { isolationLevel: 'repeatable read', accessMode: 'read only' },
     );
-    return ok({ items: rows, meta: paginationMeta(page, total) });
   };
 
   return { ingest, get, list };
