@@ -15,6 +15,9 @@ import {
 } from './page-locator.ts';
 import * as repo from './repository.ts';
 
+/** A month or day at the page's end with this few events is read whole: cheaper than narrowing it down first. */
+export const READ_WHOLE = 1_000;
+
 /**
  * Walks a segment's finer buckets from one end until they cover `events` of its events: consolidated counts a few
  * buckets at a time (as many as the segment's density suggests, then four times more), pending counts added.
@@ -69,6 +72,7 @@ export const listingPage = async (
   range: MsRange,
   offset: number,
   limit: number,
+  readWhole = READ_WHOLE,
 ): Promise<{ rows: repo.EventRow[]; total: number }> => {
   const pieces = rangePieces(range);
   const pending = await repo.pendingHours(db, organizationId, filters);
@@ -78,7 +82,7 @@ export const listingPage = async (
   for (;;) {
     const at = locatePage(segments, offset, limit);
     if (!at) return { rows: [], total };
-    const ends = coarseEnds(segments, at, offset, limit);
+    const ends = coarseEnds(segments, at, offset, limit).filter((end) => segments[end.index]!.count > readWhole);
     if (ends.length === 0) {
       const window = { from: segments[at.last]!.from, to: segments[at.first]!.to };
       const rows = await repo.eventsInWindow(db, organizationId, filters, window, at.skip, limit, hasPendingIn(pending, window));
