@@ -26,6 +26,7 @@ import { createEventService } from './modules/events/service.ts';
 import { eventRoutes } from './modules/events/routes.ts';
 import { createUsageService } from './modules/usage/service.ts';
 import { usageRoutes } from './modules/usage/routes.ts';
+import { createBillingService } from './modules/billing/service.ts';
 
 /** Builds every service over one database. The only place that wires Billow together. */
 export const createServices = (database: Database) => {
@@ -39,10 +40,13 @@ export const createServices = (database: Database) => {
   const coupons = createCouponService({ db });
   const appliedCoupons = createAppliedCouponService({ db });
   const addOns = createAddOnService({ db });
-  const subscriptions = createSubscriptionService({ db, metering });
+  const billing = createBillingService({ db, metering });
+  // Test clocks run the billing that falls due while they move, in order, before an advance returns.
+  organizations.onClockAdvance((ctx, _from, to) => billing.runDue(ctx.organizationId, to));
+  const subscriptions = createSubscriptionService({ db, metering, billing });
   const events = createEventService({ db, metering });
   const usage = createUsageService({ db, metering });
-  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events, usage };
+  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events, usage, billing };
 };
 export type Services = ReturnType<typeof createServices>;
 
@@ -90,12 +94,18 @@ export const createApp = async (config: Config, database?: Database): Promise<Ap
     config.compactionIntervalMs > 0
       ? services.metering.startCompactor(config.compactionIntervalMs, (error) => http.log.error({ err: error }, 'aggregate compaction failed'))
       : async () => {};
+  // The live billing clock: due invoices, starts, ends and draft finalizations of organizations without a test clock.
+  const stopBillingClock =
+    (config.billingClockIntervalMs ?? 0) > 0
+      ? services.billing.startClock(config.billingClockIntervalMs!, (error) => http.log.error({ err: error }, 'billing run failed'))
+      : async () => {};
   return {
     database: db,
     services,
     http,
     close: async () => {
       await http.close();
+      await stopBillingClock();
       await stopCompactor();
       await db.close();
     },

@@ -15,6 +15,11 @@ export interface Config {
   bodyLimitBytes: number;
   /** How often usage aggregates appended by ingestion are compacted; 0 turns the background compactor off. */
   compactionIntervalMs: number;
+  /**
+   * How often the live billing clock looks for due work (it also runs at start); absent or 0: off (tests drive billing
+   * with test clocks).
+   */
+  billingClockIntervalMs?: number;
 }
 
 export class ConfigError extends Error {}
@@ -51,5 +56,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     bodyLimitBytes: bodyLimit(env.BILLOW_BODY_LIMIT_BYTES),
     compactionIntervalMs: 1_000,
+    billingClockIntervalMs: 60_000,
   };
 };

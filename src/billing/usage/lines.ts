@@ -43,6 +43,9 @@ export interface UsageLine {
   /** The model's amount before negative fees are zeroed: what projections of rate-based models scale. */
   modelAmount: Decimal;
   properties: Properties;
+  /** The fee's `precise_unit_amount` and `amount_details`, as the model gives them. */
+  unitAmount: Decimal;
+  amountDetails: ChargeAmount['amountDetails'];
 }
 
 /** How a charge prices a line: its model (Lago's charge-model services), unless the charge overrides it. */
@@ -85,6 +88,8 @@ export const priceLine = (pricing: LinePricing, bucket: UsageBucket, group: Pric
     pricedUnits: usage.units,
     modelAmount: priced.amount,
     properties: bucket.properties,
+    unitAmount: zeroed ? ZERO : fee.unitAmount,
+    amountDetails: fee.amountDetails,
   };
 };
 

@@ -6,3 +6,4 @@ export * from './customers.ts';
 export * from './coupons.ts';
 export * from './subscriptions.ts';
 export * from './events.ts';
+export * from './invoices.ts';

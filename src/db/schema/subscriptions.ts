@@ -21,5 +21,7 @@ export const subscriptions = pgTable('subscriptions', {
   onTerminationInvoice: text('on_termination_invoice').notNull(),
   progressiveBillingDisabled: boolean('progressive_billing_disabled').notNull(),
   purchaseOrderNumber: text('purchase_order_number'),
+  nextDueAt: ts('next_due_at'),
+  startBilled: boolean('start_billed').notNull().default(false),
   ...timestamps(),
 });

@@ -9,6 +9,14 @@ export const insertSubscription = async (db: Db, row: typeof subscriptions.$infe
   return created!;
 };
 
+export const findById = async (db: Db, organizationId: string, id: string): Promise<Subscription | null> => {
+  const rows = await db
+    .select()
+    .from(subscriptions)
+    .where(and(eq(subscriptions.organizationId, organizationId), eq(subscriptions.id, id)));
+  return rows[0] ?? null;
+};
+
 /**
  * The subscription an external id names in one status. Several terminated ones may share it: the latest termination
  * wins, as in Lago.

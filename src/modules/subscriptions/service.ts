@@ -1,5 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
-import { localDateAt } from '../../billing/periods/index.ts';
+import { localDateAt, startOfLocalDay } from '../../billing/periods/index.ts';
 import type { Db } from '../../db/database.ts';
 import { refusingDuplicates } from '../../db/errors.ts';
 import { transact } from '../../db/transaction.ts';
@@ -29,7 +29,12 @@ import {
 const externalIdTaken = () => err(invalid('external_id', 'value_already_exist'));
 const idText = (value: string | number | null | undefined): string => (value === null || value === undefined ? '' : String(value).trim());
 
-export const createSubscriptionService = ({ db, metering }: { db: Db; metering: PlanMetering }) => {
+/** What subscriptions need of billing: running the work a new subscription makes due (a start paid in advance). */
+export interface SubscriptionBilling {
+  runDue(organizationId: string, upTo: Temporal.Instant): Promise<void>;
+}
+
+export const createSubscriptionService = ({ db, metering, billing }: { db: Db; metering: PlanMetering; billing: SubscriptionBilling }) => {
   /** Everything the JSON of these subscriptions shows: customers, plans with their charges, time zones. */
   const views = async (tx: Db, ctx: Ctx, rows: Subscription[]): Promise<SubscriptionView[]> => {
     if (rows.length === 0) return [];
@@ -66,6 +71,15 @@ export const createSubscriptionService = ({ db, metering }: { db: Db; metering: 
    * private copy of the plan carrying them, made in the same transaction (its currency is the one the customer takes).
    */
   const create = async (ctx: Ctx, input: SubscriptionCreateInput): Promise<Result<SubscriptionView>> => {
+    const created = await createOnly(ctx, input);
+    if (!created.ok || created.value.subscription.nextDueAt === null) return created;
+    // What falls due now (the invoice of a start paid in advance) is done before the answer, as the live clock would.
+    await billing.runDue(ctx.organizationId, ctx.clock.now());
+    const fresh = await repo.findById(db, ctx.organizationId, created.value.subscription.id);
+    return fresh ? ok(await view(db, ctx, fresh)) : created;
+  };
+
+  const createOnly = async (ctx: Ctx, input: SubscriptionCreateInput): Promise<Result<SubscriptionView>> => {
     // Requests racing to start one external id run one at a time (the lock), so each later one sees the first one's
     // subscription; the unique index refuses any duplicate left, answered as the check would have.
     return refusingDuplicates('external_id', () =>
@@ -158,6 +172,8 @@ export const createSubscriptionService = ({ db, metering }: { db: Db; metering: 
           subscriptionAt: instantToDate(subscriptionAt),
           startedAt: startedAt ? instantToDate(startedAt) : null,
           endingAt: endingAt ? instantToDate(endingAt) : null,
+          // A pending subscription is looked at on its start day, a started one at once (its start may be billed).
+          nextDueAt: startsLater ? instantToDate(startOfLocalDay(localDateAt(subscriptionAt, timeZone), timeZone)) : stamp,
           onTerminationInvoice: 'generate',
           progressiveBillingDisabled: input.progressive_billing_disabled ?? false,
           createdAt: stamp,

@@ -1,0 +1,323 @@
+import { Temporal } from 'temporal-polyfill';
+import type { MeteringConfig } from '../../billing/aggregation/metric-config.ts';
+import { subscriptionFee } from '../../billing/fees/subscription-fee.ts';
+import {
+  billedDays,
+  chargesInterval,
+  daysInPeriod,
+  invoiceBoundaries,
+  localDateAt,
+  opensBillingPeriod,
+  periodContaining,
+  startOfLocalDay,
+  type BillingPeriod,
+  type BillingTime,
+  type Interval,
+  type SubscriptionTiming,
+} from '../../billing/periods/index.ts';
+import type { Db } from '../../db/database.ts';
+import { currencyExponent } from '../../lib/currencies.ts';
+import { Decimal } from '../../lib/money.ts';
+import { dateToInstant } from '../../lib/time.ts';
+import type { MeteringService } from '../metering/service.ts';
+import { createBatchedWindowReader } from '../metering/usage-reader.ts';
+import type { Plan, PlanDetails } from '../plans/types.ts';
+import type { Subscription } from '../subscriptions/types.ts';
+import type { Tax } from '../taxes/types.ts';
+import { chargeUsageLines } from '../usage/charge-usage.ts';
+import { declaredFilterValues, metricsByIds } from '../usage/repository.ts';
+
+export type InvoicingReason = 'subscription_starting' | 'subscription_periodic' | 'subscription_terminating';
+
+/** One subscription's part of an invoice: why, and at which instant. */
+export interface BillingItem {
+  subscription: Subscription;
+  details: PlanDetails;
+  reason: InvoicingReason;
+  /** The billing instant: a billing day's start, the subscription's start, or its termination. */
+  at: Temporal.Instant;
+}
+
+/** A fee before the invoice's coupons and taxes. */
+export interface FeeDraft {
+  key: string;
+  feeType: 'subscription' | 'charge' | 'commitment';
+  subscriptionId: string;
+  chargeId: string | null;
+  chargeFilterId: string | null;
+  billableMetricId: string | null;
+  trueUpParentKey: string | null;
+  groupedBy: Record<string, string | null>;
+  invoiceDisplayName: string | null;
+  amountCents: bigint;
+  /** Unrounded, in minor units. */
+  preciseAmountCents: Decimal;
+  units: Decimal;
+  totalAggregatedUnits: Decimal | null;
+  eventsCount: number;
+  /** In major units. */
+  preciseUnitAmount: Decimal;
+  amountDetails: Record<string, unknown>;
+  payInAdvance: boolean;
+  fromDatetime: Temporal.Instant;
+  toDatetime: Temporal.Instant;
+  /** The taxes of the fee's own object (charge or commitment); the plan's, customer's and organization's come after. */
+  ownTaxes: Tax[];
+}
+
+/** The windows an invoice shows for one subscription (`billing_periods[]`). */
+export interface ItemWindows {
+  billingDate: Temporal.PlainDate;
+  fromDatetime: Temporal.Instant | null;
+  toDatetime: Temporal.Instant | null;
+  chargesFromDatetime: Temporal.Instant | null;
+  chargesToDatetime: Temporal.Instant | null;
+}
+
+export const timingOf = (subscription: Subscription, plan: Plan, timeZone: string): SubscriptionTiming => ({
+  interval: plan.interval as Interval,
+  billingTime: subscription.billingTime as BillingTime,
+  subscriptionAt: dateToInstant(subscription.subscriptionAt),
+  startedAt: dateToInstant(subscription.startedAt ?? subscription.subscriptionAt),
+  timeZone,
+  billChargesMonthly: plan.billChargesMonthly ?? false,
+  billFixedChargesMonthly: plan.billFixedChargesMonthly ?? false,
+});
+
+/** The end of the free trial, if the plan has one: `trial_period` days after the start. */
+export const trialEndOf = (subscription: Subscription, plan: Plan): Temporal.Instant | null => {
+  const days = plan.trialPeriod ?? 0;
+  if (days <= 0 || !subscription.startedAt) return null;
+  return dateToInstant(subscription.startedAt).add({ milliseconds: Math.round(days * 86_400_000) });
+};
+
+const isBefore = (a: Temporal.Instant, b: Temporal.Instant) => Temporal.Instant.compare(a, b) < 0;
+const cents = (amount: Decimal, currency: string) => amount.mul(new Decimal(10).pow(currencyExponent(currency)));
+
+/**
+ * Whether Lago bills the whole plan amount although the window is cut short at the start: an anniversary plan paid in
+ * advance (not born of a plan change), or a plan paid in advance whose subscription was dated before the day it was
+ * created.
+ */
+const fullAmountAtStart = (subscription: Subscription, details: PlanDetails, timeZone: string): boolean => {
+  if (!details.plan.payInAdvance) return false;
+  if (subscription.billingTime === 'anniversary' && subscription.previousSubscriptionId === null) return true;
+  const startDay = localDateAt(dateToInstant(subscription.subscriptionAt), timeZone);
+  return Temporal.PlainDate.compare(startDay, localDateAt(dateToInstant(subscription.createdAt), timeZone)) < 0;
+};
+
+interface SubscriptionFeeWindow {
+  period: BillingPeriod;
+  from: Temporal.Instant;
+  to: Temporal.Instant;
+  full: boolean;
+}
+
+interface ChargesWindow {
+  from: Temporal.Instant;
+  to: Temporal.Instant;
+  toExclusive: Temporal.Instant;
+  durationDays: number;
+}
+
+/** Which windows an item bills: its subscription fee's (if any) and its charges' (if any). */
+const windowsOf = (
+  item: BillingItem,
+  timing: SubscriptionTiming,
+): { billingDate: Temporal.PlainDate; fee: SubscriptionFeeWindow | null; charges: ChargesWindow | null } => {
+  const { subscription, details, at } = item;
+  const plan = details.plan;
+  const timeZone = timing.timeZone;
+  if (item.reason === 'subscription_terminating') {
+    const period = periodContaining(timing, at);
+    const startDay = startOfLocalDay(localDateAt(timing.startedAt, timeZone), timeZone);
+    const from = isBefore(period.from, timing.startedAt) ? startDay : period.from;
+    const chargesPeriod = periodContaining(timing, at, chargesInterval(timing));
+    const chargesFrom = isBefore(chargesPeriod.from, timing.startedAt) ? timing.startedAt : chargesPeriod.from;
+    return {
+      billingDate: localDateAt(at, timeZone),
+      // Paid in advance, the period was billed at its start; what was not used comes back as a credit note.
+      fee: plan.payInAdvance ? null : { period, from, to: at, full: false },
+      charges: { from: chargesFrom, to: at, toExclusive: at.add({ milliseconds: 1 }), durationDays: daysInPeriod(chargesPeriod) },
+    };
+  }
+  const windows = invoiceBoundaries(timing, at, { payInAdvance: plan.payInAdvance });
+  const wholePeriod =
+    Temporal.Instant.compare(windows.fromDatetime, windows.period.from) === 0 &&
+    Temporal.Instant.compare(windows.toDatetime, windows.period.to) === 0;
+  const billsFee = item.reason === 'subscription_starting' || opensBillingPeriod(timing, windows.billingDate);
+  const fee = billsFee
+    ? {
+        period: windows.period,
+        from: windows.fromDatetime,
+        to: windows.toDatetime,
+        full: wholePeriod || fullAmountAtStart(subscription, details, timeZone),
+      }
+    : null;
+  const hasCharges = item.reason !== 'subscription_starting' && isBefore(windows.chargesFromDatetime, windows.chargesToExclusive);
+  return {
+    billingDate: windows.billingDate,
+    fee,
+    charges: hasCharges
+      ? {
+          from: windows.chargesFromDatetime,
+          to: windows.chargesToDatetime,
+          toExclusive: windows.chargesToExclusive,
+          durationDays: windows.chargesDurationDays,
+        }
+      : null,
+  };
+};
+
+/**
+ * The fees one subscription adds to an invoice: its subscription fee (prorated as Lago prorates it) and one fee per
+ * in-arrears charge, filter and pricing group over the charges window, with a true-up fee where a charge's spending
+ * minimum (prorated to the days billed) was not reached.
+ */
+export const draftFees = async (
+  tx: Db,
+  metering: MeteringService,
+  organizationId: string,
+  timeZone: string,
+  item: BillingItem,
+): Promise<{ fees: FeeDraft[]; windows: ItemWindows }> => {
+  const { subscription, details } = item;
+  const plan = details.plan;
+  const currency = plan.amountCurrency;
+  const timing = timingOf(subscription, plan, timeZone);
+  const { billingDate, fee, charges } = windowsOf(item, timing);
+  const fees: FeeDraft[] = [];
+
+  if (fee) {
+    const amount = subscriptionFee({
+      amountCents: plan.amountCents,
+      period: fee.period,
+      from: fee.from,
+      to: fee.to,
+      timeZone,
+      trialEndsAt: trialEndOf(subscription, plan),
+      fullAmount: fee.full,
+    });
+    fees.push({
+      key: `subscription:${subscription.id}`,
+      feeType: 'subscription',
+      subscriptionId: subscription.id,
+      chargeId: null,
+      chargeFilterId: null,
+      billableMetricId: null,
+      trueUpParentKey: null,
+      groupedBy: {},
+      invoiceDisplayName: plan.invoiceDisplayName,
+      amountCents: amount.amountCents,
+      preciseAmountCents: amount.preciseAmountCents,
+      units: new Decimal(1),
+      totalAggregatedUnits: null,
+      eventsCount: 0,
+      preciseUnitAmount: amount.preciseAmountCents.div(new Decimal(10).pow(currencyExponent(currency))),
+      amountDetails: { plan_amount_cents: Number(plan.amountCents) },
+      payInAdvance: plan.payInAdvance,
+      fromDatetime: fee.from,
+      toDatetime: fee.to,
+      ownTaxes: [],
+    });
+  }
+
+  if (charges) {
+    const arrears = details.charges.filter(({ charge }) => !charge.payInAdvance);
+    const metrics = await metricsByIds(tx, organizationId, arrears.map(({ charge }) => charge.billableMetricId));
+    const codes = [...new Set([...metrics.values()].map((m) => m.code))];
+    const configs = await metering.settingsFor(tx, organizationId, codes);
+    const declared = await declaredFilterValues(tx, organizationId, [...metrics.keys()]);
+    const readStates = createBatchedWindowReader(tx, metering, organizationId, subscription.externalId);
+    const daysBilled = billedDays(charges.from, charges.to, timeZone);
+    const settled = await Promise.allSettled(
+      arrears.map(async (chargeDetails) => {
+        const metric = metrics.get(chargeDetails.charge.billableMetricId);
+        if (!metric) return [];
+        const config: MeteringConfig = configs.get(metric.code) ?? { code: metric.code, metric: null, dimensionKeys: [] };
+        const { lines } = await chargeUsageLines(
+          {
+            tx,
+            metering,
+            organizationId,
+            externalSubscriptionId: subscription.externalId,
+            currency,
+            timeZone,
+            from: charges.from,
+            to: charges.to,
+            toExclusive: charges.toExclusive,
+            durationDays: charges.durationDays,
+            skipGrouping: false,
+            groups: null,
+            readStates,
+          },
+          chargeDetails,
+          metric,
+          config,
+          declared.get(metric.id) ?? {},
+        );
+        const { charge } = chargeDetails;
+        const drafts: FeeDraft[] = lines.map((line) => ({
+          key: `charge:${charge.id}:${line.filterId ?? ''}:${line.group.key}`,
+          feeType: 'charge',
+          subscriptionId: subscription.id,
+          chargeId: charge.id,
+          chargeFilterId: line.filterId,
+          billableMetricId: metric.id,
+          trueUpParentKey: null,
+          groupedBy: line.group.groupedBy,
+          invoiceDisplayName: charge.invoiceDisplayName,
+          amountCents: line.amountCents,
+          preciseAmountCents: cents(line.amount.isNegative() ? new Decimal(0) : line.amount, currency),
+          units: line.units,
+          totalAggregatedUnits: line.totalAggregatedUnits,
+          eventsCount: line.eventsCount,
+          preciseUnitAmount: line.unitAmount,
+          amountDetails: line.amountDetails as Record<string, unknown>,
+          payInAdvance: false,
+          fromDatetime: charges.from,
+          toDatetime: charges.to,
+          ownTaxes: chargeDetails.taxes,
+        }));
+        // Lago's spending minimum: `min_amount_cents / days of the charges period × days billed − what was used`.
+        if (charge.minAmountCents > 0n && drafts.length > 0) {
+          const used = drafts.reduce((sum, d) => sum.add(d.preciseAmountCents), new Decimal(0));
+          const minimum = new Decimal(charge.minAmountCents.toString()).div(charges.durationDays).mul(Math.min(daysBilled, charges.durationDays));
+          if (used.lt(minimum)) {
+            const precise = minimum.sub(used);
+            const parent = drafts[0]!;
+            drafts.push({
+              ...parent,
+              key: `true_up:${charge.id}`,
+              chargeFilterId: null,
+              trueUpParentKey: parent.key,
+              groupedBy: {},
+              amountCents: BigInt(precise.toDecimalPlaces(0).toFixed(0)),
+              preciseAmountCents: precise,
+              units: new Decimal(1),
+              totalAggregatedUnits: null,
+              eventsCount: 0,
+              preciseUnitAmount: precise.div(new Decimal(10).pow(currencyExponent(currency))),
+              amountDetails: {},
+            });
+          }
+        }
+        return drafts;
+      }),
+    );
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const s of settled) if (s.status === 'fulfilled') fees.push(...s.value);
+  }
+
+  return {
+    fees,
+    windows: {
+      billingDate,
+      fromDatetime: fee?.from ?? null,
+      toDatetime: fee?.to ?? null,
+      chargesFromDatetime: charges?.from ?? null,
+      chargesToDatetime: charges?.to ?? null,
+    },
+  };
+};

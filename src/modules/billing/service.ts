@@ -1,0 +1,380 @@
+import { sql } from 'drizzle-orm';
+import { Temporal } from 'temporal-polyfill';
+import { isBillingDay, localDateAt, startOfLocalDay } from '../../billing/periods/index.ts';
+import { nextBillingDate } from '../../billing/periods/schedule.ts';
+import type { Db } from '../../db/database.ts';
+import { queryRows } from '../../db/query.ts';
+import { plans, subscriptions as subscriptionsTable } from '../../db/schema/index.ts';
+import { selectRows } from '../../db/select.ts';
+import { systemClock } from '../../lib/clock.ts';
+import { newId } from '../../lib/ids.ts';
+import { dateToInstant, instantToDate } from '../../lib/time.ts';
+import * as invoicesRepo from '../invoices/repository.ts';
+import type { InvoiceRow } from '../invoices/repository.ts';
+import type { MeteringService } from '../metering/service.ts';
+import { loadPlanDetails } from '../plans/details.ts';
+import type { Plan, PlanDetails } from '../plans/types.ts';
+import type { Subscription } from '../subscriptions/types.ts';
+import { draftFees, timingOf, trialEndOf, type BillingItem, type InvoicingReason } from './fee-drafts.ts';
+import { draftNumber, finalizeInvoice, graceEnd, revertInvoiceAmounts, writeInvoiceAmounts, type PlannedFee } from './invoice-writer.ts';
+import { loadBillingParty, subscriptionIssuingDate, type BillingParty } from './party.ts';
+
+const compare = Temporal.Instant.compare;
+const earliest = (instants: (Temporal.Instant | null)[]): Temporal.Instant | null =>
+  instants.reduce<Temporal.Instant | null>((a, b) => (b === null ? a : a === null || compare(b, a) < 0 ? b : a), null);
+
+/** Picks the instant that stamps rows: a test clock's instant of the work, or the real time for a live organization. */
+type Stamp = (at: Temporal.Instant) => Temporal.Instant;
+
+export const createBillingService = ({ db, metering }: { db: Db; metering: MeteringService }) => {
+  const planOf = async (tx: Db, subscription: Subscription): Promise<PlanDetails> => {
+    const [plan] = await loadPlanDetails(tx, subscription.organizationId, await plansById(tx, subscription.organizationId, [subscription.planId]));
+    if (!plan) throw new Error(`plan ${subscription.planId} of subscription ${subscription.id} not found`);
+    return plan;
+  };
+
+  /**
+   * Issues one invoice for a customer's items of one instant: claims each item's (subscription, reason, day) first, so
+   * an item billed before (by a run that crashed after committing, or by another process) is skipped, then drafts the
+   * fees, applies coupons and taxes and finalizes, or leaves a draft for the grace period. Null when nothing was left.
+   */
+  const issueInvoice = async (
+    tx: Db,
+    party: BillingParty,
+    items: readonly BillingItem[],
+    at: Temporal.Instant,
+    stampAt: Temporal.Instant,
+  ): Promise<InvoiceRow | null> => {
+    if (items.length === 0) return null;
+    const organizationId = party.organization.id;
+    const stamp = instantToDate(stampAt);
+    const billingDate = localDateAt(at, party.timeZone);
+    const periodic = items.some((i) => i.reason === 'subscription_periodic');
+    const issuingDate = periodic ? subscriptionIssuingDate(party, billingDate) : billingDate;
+    const drafting = party.gracePeriodDays > 0;
+    const invoice = await invoicesRepo.insertInvoice(tx, {
+      organizationId,
+      id: newId(),
+      customerId: party.customer.id,
+      number: draftNumber(party),
+      invoiceType: 'subscription',
+      status: 'generating',
+      paymentStatus: 'pending',
+      currency: items[0]!.details.plan.amountCurrency,
+      issuingDate: issuingDate.toString(),
+      paymentDueDate: issuingDate.add({ days: party.netPaymentTerm }).toString(),
+      netPaymentTerm: party.netPaymentTerm,
+      feesAmountCents: 0n,
+      couponsAmountCents: 0n,
+      progressiveBillingCreditAmountCents: 0n,
+      subTotalExcludingTaxesAmountCents: 0n,
+      taxesAmountCents: 0n,
+      taxesRate: '0',
+      subTotalIncludingTaxesAmountCents: 0n,
+      creditNotesAmountCents: 0n,
+      prepaidCreditAmountCents: 0n,
+      totalAmountCents: 0n,
+      totalPaidAmountCents: 0n,
+      errorDetails: [],
+      versionNumber: 4,
+      paymentOverdue: false,
+      createdAt: stamp,
+      updatedAt: stamp,
+    });
+    const claimed: { item: BillingItem; rowId: string }[] = [];
+    for (const item of items) {
+      const rowId = newId();
+      const won = await invoicesRepo.claimInvoiceSubscription(tx, {
+        organizationId,
+        id: rowId,
+        invoiceId: invoice.id,
+        subscriptionId: item.subscription.id,
+        invoicingReason: item.reason,
+        billingDate: localDateAt(item.at, party.timeZone).toString(),
+        timestamp: instantToDate(item.at),
+        createdAt: stamp,
+      });
+      if (won) claimed.push({ item, rowId });
+    }
+    if (claimed.length === 0) {
+      await invoicesRepo.deleteInvoice(tx, organizationId, invoice.id);
+      return null;
+    }
+    const planned = await computeFees(tx, party, claimed);
+    const computed = await writeInvoiceAmounts(tx, party, invoice, planned, stampAt);
+    if (drafting) {
+      return invoicesRepo.updateInvoice(tx, organizationId, invoice.id, { status: 'draft', finalizeAt: instantToDate(graceEnd(party, issuingDate)) });
+    }
+    return finalizeInvoice(tx, party, computed, stampAt);
+  };
+
+  /** Drafts the fees of claimed items and records each item's windows on its invoice_subscriptions row. */
+  const computeFees = async (tx: Db, party: BillingParty, claimed: readonly { item: BillingItem; rowId: string }[]): Promise<PlannedFee[]> => {
+    const planned: PlannedFee[] = [];
+    for (const { item, rowId } of claimed) {
+      const { fees, windows } = await draftFees(tx, metering, party.organization.id, party.timeZone, item);
+      await invoicesRepo.updateInvoiceSubscription(tx, party.organization.id, rowId, {
+        fromDatetime: windows.fromDatetime ? instantToDate(windows.fromDatetime) : null,
+        toDatetime: windows.toDatetime ? instantToDate(windows.toDatetime) : null,
+        chargesFromDatetime: windows.chargesFromDatetime ? instantToDate(windows.chargesFromDatetime) : null,
+        chargesToDatetime: windows.chargesToDatetime ? instantToDate(windows.chargesToDatetime) : null,
+      });
+      for (const draft of fees) {
+        planned.push({ draft, planId: item.details.plan.id, parentPlanId: item.details.plan.parentId, planTaxes: item.details.taxes });
+      }
+    }
+    return planned;
+  };
+
+  /**
+   * When time-driven work next falls due for a subscription after `after`: its next billing day (00:00 in the
+   * customer's zone), its scheduled end, or the end of a trial on a plan paid in advance (the rest of the period is
+   * billed then). Null when nothing will ever be due (it ended).
+   */
+  const nextDueAt = (subscription: Subscription, plan: Plan, timeZone: string, after: Temporal.Instant): Temporal.Instant | null => {
+    // Lago starts a pending subscription on the first run of its start day in the customer's zone.
+    if (subscription.status === 'pending') return startOfLocalDay(localDateAt(dateToInstant(subscription.subscriptionAt), timeZone), timeZone);
+    if (subscription.status !== 'active') return null;
+    const timing = timingOf(subscription, plan, timeZone);
+    const billing = startOfLocalDay(nextBillingDate(timing, localDateAt(after, timeZone)), timeZone);
+    const ending = subscription.endingAt ? dateToInstant(subscription.endingAt) : null;
+    const trialEnd = subscription.trialEndedAt ? null : trialEndOf(subscription, plan);
+    return earliest([billing, ending && compare(ending, after) > 0 ? ending : null, trialEnd && compare(trialEnd, after) > 0 ? trialEnd : null]);
+  };
+
+  const setNextDue = async (tx: Db, subscription: Subscription, at: Temporal.Instant | null) => {
+    await tx.execute(
+      sql`UPDATE subscriptions SET next_due_at = ${at ? instantToDate(at).toISOString() : null}::timestamptz
+        WHERE organization_id = ${subscription.organizationId} AND id = ${subscription.id}`,
+    );
+  };
+
+  /**
+   * Ends a subscription at an instant: status terminated, and (unless `on_termination_invoice` is skip) its termination
+   * invoice, billing the used part of the period. Runs in the caller's transaction.
+   */
+  const terminate = async (tx: Db, subscription: Subscription, at: Temporal.Instant, stampAt: Temporal.Instant): Promise<Subscription> => {
+    const [ended] = await selectRows<Subscription>(
+      tx,
+      subscriptionsTable,
+      sql`subscriptions WHERE organization_id = ${subscription.organizationId} AND id = ${subscription.id} FOR UPDATE`,
+    );
+    if (!ended || ended.status !== 'active') return ended ?? subscription;
+    const stamp = instantToDate(stampAt);
+    await tx.execute(
+      sql`UPDATE subscriptions SET status = 'terminated', terminated_at = ${instantToDate(at).toISOString()}::timestamptz, next_due_at = NULL,
+        updated_at = ${stamp.toISOString()}::timestamptz WHERE organization_id = ${subscription.organizationId} AND id = ${subscription.id}`,
+    );
+    const terminated: Subscription = { ...ended, status: 'terminated', terminatedAt: instantToDate(at), nextDueAt: null, updatedAt: stamp };
+    if (ended.onTerminationInvoice !== 'skip') {
+      const party = await loadBillingParty(tx, subscription.organizationId, subscription.customerId);
+      const details = await planOf(tx, terminated);
+      await issueInvoice(tx, party, [{ subscription: terminated, details, reason: 'subscription_terminating', at }], at, stampAt);
+    }
+    return terminated;
+  };
+
+  /**
+   * Does a customer's work due at one instant, in one transaction: pending subscriptions start (a plan paid in
+   * advance is invoiced at once), subscriptions whose `ending_at` has come are terminated, billing days issue one
+   * periodic invoice for all of the customer's subscriptions billed then; each subscription then gets its next due
+   * instant. Subscriptions locked by another process are left to it.
+   */
+  const runCustomerWork = async (organizationId: string, customerId: string, at: Temporal.Instant, stamp: Stamp): Promise<void> => {
+    await db.transaction(async (txRaw) => {
+      const tx = txRaw as unknown as Db;
+      const due = await selectRows<Subscription>(
+        tx,
+        subscriptionsTable,
+        sql`subscriptions WHERE organization_id = ${organizationId} AND customer_id = ${customerId}
+          AND next_due_at = ${instantToDate(at).toISOString()}::timestamptz ORDER BY created_at, id FOR UPDATE SKIP LOCKED`,
+      );
+      if (due.length === 0) return;
+      const party = await loadBillingParty(tx, organizationId, customerId);
+      const stampAt = stamp(at);
+      const periodic: BillingItem[] = [];
+      const starting: BillingItem[] = [];
+      const rescheduled: { subscription: Subscription; details: PlanDetails }[] = [];
+      for (let subscription of due) {
+        const details = await planOf(tx, subscription);
+        if (subscription.status === 'pending') {
+          const startDay = localDateAt(dateToInstant(subscription.subscriptionAt), party.timeZone);
+          if (Temporal.PlainDate.compare(startDay, localDateAt(at, party.timeZone)) > 0) {
+            rescheduled.push({ subscription, details });
+            continue;
+          }
+          subscription = await activate(tx, subscription, at, stampAt);
+        }
+        if (subscription.status !== 'active') continue;
+        const ending = subscription.endingAt ? dateToInstant(subscription.endingAt) : null;
+        if (ending && compare(ending, at) <= 0) {
+          await terminate(tx, subscription, ending, stampAt);
+          continue;
+        }
+        const plan = details.plan;
+        const trialEnd = subscription.trialEndedAt ? null : trialEndOf(subscription, plan);
+        const inTrial = trialEnd !== null && compare(trialEnd, at) > 0;
+        const today = localDateAt(at, party.timeZone);
+        if (!subscription.startBilled) {
+          // Its start: a plan paid in advance and not in a trial is invoiced for the period that begins, unless the
+          // subscription was dated before the day it was created (Lago bills those from their next billing day).
+          subscription = await markStartBilled(tx, subscription);
+          const backdated = Temporal.PlainDate.compare(localDateAt(dateToInstant(subscription.subscriptionAt), party.timeZone), localDateAt(dateToInstant(subscription.createdAt), party.timeZone)) < 0;
+          if (plan.payInAdvance && !inTrial && !backdated) starting.push({ subscription, details, reason: 'subscription_starting', at });
+        } else if (compare(at, startOfLocalDay(today, party.timeZone)) === 0 && isBillingDay(timingOf(subscription, plan, party.timeZone), today)) {
+          periodic.push({ subscription, details, reason: 'subscription_periodic', at });
+        }
+        if (trialEnd && compare(trialEnd, at) <= 0) {
+          // The trial is over: on a plan paid in advance the rest of the period is billed now, unless today's periodic
+          // invoice already billed it.
+          subscription = await endTrial(tx, subscription, trialEnd);
+          const billedToday = periodic.some((p) => p.subscription.id === subscription.id) || (await hasInvoiceOn(tx, subscription, 'subscription_periodic', today));
+          if (plan.payInAdvance && !billedToday) starting.push({ subscription, details, reason: 'subscription_starting', at });
+        }
+        rescheduled.push({ subscription, details });
+      }
+      if (starting.length > 0) await issueInvoice(tx, party, starting, at, stampAt);
+      if (periodic.length > 0) await issueInvoice(tx, party, periodic, at, stampAt);
+      for (const { subscription, details } of rescheduled) {
+        await setNextDue(tx, subscription, nextDueAt(subscription, details.plan, party.timeZone, at));
+      }
+    });
+  };
+
+  const hasInvoiceOn = async (tx: Db, subscription: Subscription, reason: InvoicingReason, day: Temporal.PlainDate): Promise<boolean> => {
+    const rows = await queryRows<{ one: number }>(
+      tx,
+      sql`SELECT 1 AS one FROM invoice_subscriptions WHERE organization_id = ${subscription.organizationId}
+        AND subscription_id = ${subscription.id} AND invoicing_reason = ${reason} AND billing_date = ${day.toString()}::date`,
+    );
+    return rows.length > 0;
+  };
+
+  const endTrial = async (tx: Db, subscription: Subscription, trialEnd: Temporal.Instant): Promise<Subscription> => {
+    await tx.execute(
+      sql`UPDATE subscriptions SET trial_ended_at = ${instantToDate(trialEnd).toISOString()}::timestamptz
+        WHERE organization_id = ${subscription.organizationId} AND id = ${subscription.id}`,
+    );
+    return { ...subscription, trialEndedAt: instantToDate(trialEnd) };
+  };
+
+  const markStartBilled = async (tx: Db, subscription: Subscription): Promise<Subscription> => {
+    await tx.execute(sql`UPDATE subscriptions SET start_billed = true WHERE organization_id = ${subscription.organizationId} AND id = ${subscription.id}`);
+    return { ...subscription, startBilled: true };
+  };
+
+  /** A pending subscription starts: active from its `subscription_at`. */
+  const activate = async (tx: Db, subscription: Subscription, at: Temporal.Instant, stampAt: Temporal.Instant): Promise<Subscription> => {
+    const startedAt = at;
+    const stamp = instantToDate(stampAt);
+    await tx.execute(
+      sql`UPDATE subscriptions SET status = 'active', started_at = ${instantToDate(startedAt).toISOString()}::timestamptz,
+        updated_at = ${stamp.toISOString()}::timestamptz WHERE organization_id = ${subscription.organizationId} AND id = ${subscription.id}`,
+    );
+    return { ...subscription, status: 'active', startedAt: instantToDate(startedAt), updatedAt: stamp };
+  };
+
+  /** Finalizes a draft whose grace period is over, in its own transaction. */
+  const finalizeDueDraft = async (organizationId: string, invoiceId: string, at: Temporal.Instant, stamp: Stamp): Promise<void> => {
+    await db.transaction(async (txRaw) => {
+      const tx = txRaw as unknown as Db;
+      const invoice = await invoicesRepo.findInvoice(tx, organizationId, invoiceId, true);
+      if (!invoice || invoice.status !== 'draft') return;
+      const party = await loadBillingParty(tx, organizationId, invoice.customerId);
+      await finalizeInvoice(tx, party, invoice, stamp(at));
+    });
+  };
+
+  interface DueItem {
+    kind: 'subscription' | 'draft';
+    at: Temporal.Instant;
+    customerId: string;
+    invoiceId: string | null;
+  }
+
+  /** The earliest piece of work due at or before `upTo` for an organization, if any. */
+  const earliestDue = async (organizationId: string, upTo: Temporal.Instant): Promise<DueItem | null> => {
+    const limit = instantToDate(upTo).toISOString();
+    const rows = await queryRows<{ kind: 'subscription' | 'draft'; at: Date | string; customer_id: string; invoice_id: string | null }>(
+      db,
+      sql`(SELECT 'subscription' AS kind, next_due_at AS at, customer_id, NULL::uuid AS invoice_id FROM subscriptions
+          WHERE organization_id = ${organizationId} AND next_due_at <= ${limit}::timestamptz ORDER BY next_due_at LIMIT 1)
+        UNION ALL
+        (SELECT 'draft', finalize_at, customer_id, id FROM invoices
+          WHERE organization_id = ${organizationId} AND status = 'draft' AND finalize_at <= ${limit}::timestamptz ORDER BY finalize_at LIMIT 1)
+        ORDER BY at, kind DESC LIMIT 1`,
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const at = Temporal.Instant.fromEpochMilliseconds(new Date(row.at).getTime());
+    return { kind: row.kind, at, customerId: row.customer_id, invoiceId: row.invoice_id };
+  };
+
+  /**
+   * Does all time-driven work of an organization due up to `upTo`, in chronological order, each piece as the clock would
+   * have done it at its own instant. Every piece commits on its own and leaves the next due instant behind it, so a run
+   * that stops half way (a crash) resumes where it stopped.
+   */
+  const runDue = async (organizationId: string, upTo: Temporal.Instant, stamp: Stamp = (at) => at): Promise<void> => {
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const item = await earliestDue(organizationId, upTo);
+      if (!item) return;
+      if (item.kind === 'draft') await finalizeDueDraft(organizationId, item.invoiceId!, item.at, stamp);
+      else await runCustomerWork(organizationId, item.customerId, item.at, stamp);
+    }
+  };
+
+  /** The live billing clock: every organization without a test clock, up to the system's now. */
+  const runLive = async (): Promise<void> => {
+    const now = systemClock.now();
+    const organizations = await queryRows<{ id: string }>(
+      db,
+      sql`SELECT o.id FROM organizations o WHERE o.test_clock_frozen_at IS NULL AND (
+          EXISTS (SELECT 1 FROM subscriptions s WHERE s.organization_id = o.id AND s.next_due_at <= ${instantToDate(now).toISOString()}::timestamptz)
+          OR EXISTS (SELECT 1 FROM invoices i WHERE i.organization_id = o.id AND i.status = 'draft' AND i.finalize_at <= ${instantToDate(now).toISOString()}::timestamptz))`,
+    );
+    for (const { id } of organizations) await runDue(id, now, () => systemClock.now());
+  };
+
+  /** Runs the live clock now and then every `intervalMs`, until the returned stop is awaited. */
+  const startClock = (intervalMs: number, onError: (error: unknown) => void): (() => Promise<void>) => {
+    let running: Promise<void> = runLive().catch(onError);
+    const timer = setInterval(() => {
+      running = running.then(runLive).catch(onError);
+    }, intervalMs);
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+      await running;
+    };
+  };
+
+  /** Recomputes a draft from its subscriptions' usage now (late events included), its coupons given back first. */
+  const refreshDraft = async (tx: Db, invoice: InvoiceRow, now: Temporal.Instant): Promise<InvoiceRow> => {
+    const party = await loadBillingParty(tx, invoice.organizationId, invoice.customerId);
+    await revertInvoiceAmounts(tx, invoice, now);
+    const rows = await invoicesRepo.invoiceSubscriptionsOf(tx, invoice.organizationId, [invoice.id]);
+    const subs = await selectRows<Subscription>(
+      tx,
+      subscriptionsTable,
+      sql`subscriptions WHERE organization_id = ${invoice.organizationId} AND id IN (${sql.join(rows.map((r) => sql`${r.subscriptionId}::uuid`), sql`, `)})`,
+    );
+    const claimed: { item: BillingItem; rowId: string }[] = [];
+    for (const row of rows) {
+      const subscription = subs.find((s) => s.id === row.subscriptionId)!;
+      claimed.push({
+        item: { subscription, details: await planOf(tx, subscription), reason: row.invoicingReason as InvoicingReason, at: dateToInstant(row.timestamp) },
+        rowId: row.id,
+      });
+    }
+    const planned = await computeFees(tx, party, claimed);
+    return writeInvoiceAmounts(tx, party, invoice, planned, now);
+  };
+
+  return { runDue, runLive, startClock, terminate, refreshDraft, nextDueAt, setNextDue, issueInvoice, planOf };
+};
+
+const plansById = (tx: Db, organizationId: string, ids: readonly string[]) =>
+  selectRows<Plan>(tx, plans, sql`plans WHERE organization_id = ${organizationId} AND id IN (${sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `)})`);
+
+export type BillingService = ReturnType<typeof createBillingService>;
