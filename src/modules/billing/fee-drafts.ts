@@ -6,6 +6,7 @@ import {
   chargesInterval,
   daysInPeriod,
   invoiceBoundaries,
+  isBillingDay,
   localDateAt,
   opensBillingPeriod,
   periodContaining,
@@ -36,6 +37,8 @@ export interface BillingItem {
   reason: InvoicingReason;
   /** The billing instant: a billing day's start, the subscription's start, or its termination. */
   at: Temporal.Instant;
+  /** A termination by a plan change: the day of the change belongs to the new plan. */
+  planChange?: boolean;
 }
 
 /** A fee before the invoice's coupons and taxes. */
@@ -100,7 +103,7 @@ const cents = (amount: Decimal, currency: string) => amount.mul(new Decimal(10).
  * created.
  */
 const fullAmountAtStart = (subscription: Subscription, details: PlanDetails, timeZone: string): boolean => {
-  if (!details.plan.payInAdvance) return false;
+  if (!details.plan.payInAdvance || subscription.previousSubscriptionId !== null) return false;
   if (subscription.billingTime === 'anniversary' && subscription.previousSubscriptionId === null) return true;
   const startDay = localDateAt(dateToInstant(subscription.subscriptionAt), timeZone);
   return Temporal.PlainDate.compare(startDay, localDateAt(dateToInstant(subscription.createdAt), timeZone)) < 0;
@@ -129,15 +132,30 @@ const windowsOf = (
   const plan = details.plan;
   const timeZone = timing.timeZone;
   if (item.reason === 'subscription_terminating') {
+    const day = localDateAt(at, timeZone);
+    if (Temporal.Instant.compare(at, startOfLocalDay(day, timeZone)) === 0 && isBillingDay(timing, day)) {
+      // Ended right as a billing day starts (a downgrade, an ending date at midnight): Lago bills the period that just
+      // ended, whole, as the periodic invoice would have.
+      const windows = invoiceBoundaries(timing, at, { payInAdvance: false });
+      return {
+        billingDate: day,
+        fee: plan.payInAdvance ? null : { period: windows.period, from: windows.fromDatetime, to: windows.toDatetime, full: true },
+        charges: isBefore(windows.chargesFromDatetime, windows.chargesToExclusive)
+          ? { from: windows.chargesFromDatetime, to: windows.chargesToDatetime, toExclusive: windows.chargesToExclusive, durationDays: windows.chargesDurationDays }
+          : null,
+      };
+    }
     const period = periodContaining(timing, at);
     const startDay = startOfLocalDay(localDateAt(timing.startedAt, timeZone), timeZone);
     const from = isBefore(period.from, timing.startedAt) ? startDay : period.from;
     const chargesPeriod = periodContaining(timing, at, chargesInterval(timing));
     const chargesFrom = isBefore(chargesPeriod.from, timing.startedAt) ? timing.startedAt : chargesPeriod.from;
     return {
-      billingDate: localDateAt(at, timeZone),
+      billingDate: day,
       // Paid in advance, the period was billed at its start; what was not used comes back as a credit note.
-      fee: plan.payInAdvance ? null : { period, from, to: at, full: false },
+      fee: plan.payInAdvance
+        ? null
+        : { period, from, to: item.planChange ? startOfLocalDay(day, timeZone).subtract({ milliseconds: 1 }) : at, full: false },
       charges: { from: chargesFrom, to: at, toExclusive: at.add({ milliseconds: 1 }), durationDays: daysInPeriod(chargesPeriod) },
     };
   }

@@ -42,7 +42,7 @@ export const loadBillingParty = async (tx: Db, organizationId: string, customerI
     finalizeZeroAmountInvoice: finalizeZero,
     issuingDateAnchor: customer.subscriptionInvoiceIssuingDateAnchor === 'current_period_end' ? 'current_period_end' : 'next_period_start',
     issuingDateAdjustment:
-      customer.subscriptionInvoiceIssuingDateAdjustment === 'align_with_finalization_date' ? 'align_with_finalization_date' : 'keep_anchor',
+      customer.subscriptionInvoiceIssuingDateAdjustment === 'keep_anchor' ? 'keep_anchor' : 'align_with_finalization_date',
   };
 };
 

@@ -160,12 +160,8 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
       sql`subscriptions WHERE organization_id = ${subscription.organizationId} AND id = ${subscription.id} FOR UPDATE`,
     );
     if (!ended || ended.status !== 'active') return ended ?? subscription;
-    const stamp = instantToDate(stampAt);
-    await tx.execute(
-      sql`UPDATE subscriptions SET status = 'terminated', terminated_at = ${instantToDate(at).toISOString()}::timestamptz, next_due_at = NULL,
-        updated_at = ${stamp.toISOString()}::timestamptz WHERE organization_id = ${subscription.organizationId} AND id = ${subscription.id}`,
-    );
-    const terminated: Subscription = { ...ended, status: 'terminated', terminatedAt: instantToDate(at), nextDueAt: null, updatedAt: stamp };
+    const terminated = await endSubscription(tx, ended, at, stampAt);
+    await cancelSuccessors(tx, ended, stampAt);
     if (ended.onTerminationInvoice !== 'skip') {
       const party = await loadBillingParty(tx, subscription.organizationId, subscription.customerId);
       const details = await planOf(tx, terminated);
@@ -222,6 +218,19 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
           const backdated = Temporal.PlainDate.compare(localDateAt(dateToInstant(subscription.subscriptionAt), party.timeZone), localDateAt(dateToInstant(subscription.createdAt), party.timeZone)) < 0;
           if (plan.payInAdvance && !inTrial && !backdated) starting.push({ subscription, details, reason: 'subscription_starting', at });
         } else if (compare(at, startOfLocalDay(today, party.timeZone)) === 0 && isBillingDay(timingOf(subscription, plan, party.timeZone), today)) {
+          const successor = await pendingSuccessor(tx, subscription);
+          if (successor) {
+            // A downgrade takes effect: the old plan's last period and the new plan's start on one invoice.
+            const ended = await endSubscription(tx, subscription, at, stampAt);
+            const started = await markStartBilled(tx, await activate(tx, successor, at, stampAt));
+            const nextDetails = await planOf(tx, started);
+            periodic.push({ subscription: ended, details, reason: 'subscription_terminating', at });
+            if (nextDetails.plan.payInAdvance && !inTrialAt(started, nextDetails.plan, at)) {
+              periodic.push({ subscription: started, details: nextDetails, reason: 'subscription_starting', at });
+            }
+            rescheduled.push({ subscription: started, details: nextDetails });
+            continue;
+          }
           periodic.push({ subscription, details, reason: 'subscription_periodic', at });
         }
         if (trialEnd && compare(trialEnd, at) <= 0) {
@@ -256,6 +265,63 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
         WHERE organization_id = ${subscription.organizationId} AND id = ${subscription.id}`,
     );
     return { ...subscription, trialEndedAt: instantToDate(trialEnd) };
+  };
+
+  const pendingSuccessor = async (tx: Db, subscription: Subscription): Promise<Subscription | null> => {
+    const [next] = await selectRows<Subscription>(
+      tx,
+      subscriptionsTable,
+      sql`subscriptions WHERE organization_id = ${subscription.organizationId} AND previous_subscription_id = ${subscription.id}
+        AND status = 'pending' ORDER BY created_at DESC LIMIT 1 FOR UPDATE`,
+    );
+    return next ?? null;
+  };
+
+  const inTrialAt = (subscription: Subscription, plan: Plan, at: Temporal.Instant): boolean => {
+    const trialEnd = subscription.trialEndedAt ? null : trialEndOf(subscription, plan);
+    return trialEnd !== null && compare(trialEnd, at) > 0;
+  };
+
+  /** Marks a subscription terminated at an instant, with nothing more due. */
+  const endSubscription = async (tx: Db, subscription: Subscription, at: Temporal.Instant, stampAt: Temporal.Instant): Promise<Subscription> => {
+    const stamp = instantToDate(stampAt);
+    await tx.execute(
+      sql`UPDATE subscriptions SET status = 'terminated', terminated_at = ${instantToDate(at).toISOString()}::timestamptz, next_due_at = NULL,
+        updated_at = ${stamp.toISOString()}::timestamptz WHERE organization_id = ${subscription.organizationId} AND id = ${subscription.id}`,
+    );
+    return { ...subscription, status: 'terminated', terminatedAt: instantToDate(at), nextDueAt: null, updatedAt: stamp };
+  };
+
+  /** Cancels what was scheduled to follow a subscription (a downgrade not yet in effect). */
+  const cancelSuccessors = async (tx: Db, subscription: Subscription, stampAt: Temporal.Instant): Promise<void> => {
+    const stamp = instantToDate(stampAt).toISOString();
+    await tx.execute(
+      sql`UPDATE subscriptions SET status = 'canceled', canceled_at = ${stamp}::timestamptz, next_due_at = NULL, updated_at = ${stamp}::timestamptz
+        WHERE organization_id = ${subscription.organizationId} AND previous_subscription_id = ${subscription.id} AND status = 'pending'`,
+    );
+  };
+
+  /**
+   * An upgrade, now: the old subscription ends and the new one (already inserted, active from `at`) takes over; one
+   * invoice bills the old plan's used days (the day of the change goes to the new plan) and its charges, and the new
+   * plan's period when it is paid in advance. Runs in the caller's transaction.
+   */
+  const upgrade = async (tx: Db, old: Subscription, pending: Subscription, at: Temporal.Instant, stampAt: Temporal.Instant): Promise<void> => {
+    const ended = await endSubscription(tx, old, at, stampAt);
+    await tx.execute(
+      sql`UPDATE subscriptions SET status = 'canceled', canceled_at = ${instantToDate(stampAt).toISOString()}::timestamptz, next_due_at = NULL
+        WHERE organization_id = ${old.organizationId} AND previous_subscription_id = ${old.id} AND status = 'pending' AND id <> ${pending.id}`,
+    );
+    const next = await markStartBilled(tx, await activate(tx, pending, at, stampAt));
+    const party = await loadBillingParty(tx, old.organizationId, old.customerId);
+    const oldDetails = await planOf(tx, ended);
+    const nextDetails = await planOf(tx, next);
+    const items: BillingItem[] = [{ subscription: ended, details: oldDetails, reason: 'subscription_terminating', at, planChange: true }];
+    if (nextDetails.plan.payInAdvance && !inTrialAt(next, nextDetails.plan, at)) {
+      items.push({ subscription: next, details: nextDetails, reason: 'subscription_starting', at });
+    }
+    await issueInvoice(tx, party, items, at, stampAt);
+    await setNextDue(tx, next, nextDueAt(next, nextDetails.plan, party.timeZone, at));
   };
 
   const markStartBilled = async (tx: Db, subscription: Subscription): Promise<Subscription> => {
@@ -371,7 +437,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     return writeInvoiceAmounts(tx, party, invoice, planned, now);
   };
 
-  return { runDue, runLive, startClock, terminate, refreshDraft, nextDueAt, setNextDue, issueInvoice, planOf };
+  return { runDue, runLive, startClock, terminate, upgrade, refreshDraft, nextDueAt, setNextDue, issueInvoice, planOf };
 };
 
 const plansById = (tx: Db, organizationId: string, ids: readonly string[]) =>

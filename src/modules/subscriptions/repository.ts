@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import { customers, plans, subscriptions } from '../../db/schema/index.ts';
 import { pageOffset, type PageRequest } from '../../lib/pagination.ts';
@@ -136,7 +136,7 @@ export const terminateActiveOnPlans = async (db: Db, organizationId: string, pla
 export const cancelPending = async (
   db: Db,
   organizationId: string,
-  scope: { planIds: readonly string[]; previousIds: readonly string[] },
+  scope: { planIds: readonly string[]; previousIds: readonly string[]; exceptIds?: readonly string[] },
   now: Date,
 ): Promise<Subscription[]> => {
   const on = [
@@ -146,7 +146,40 @@ export const cancelPending = async (
   if (on.length === 0) return [];
   return db
     .update(subscriptions)
-    .set({ status: 'canceled', canceledAt: now, updatedAt: now })
-    .where(and(eq(subscriptions.organizationId, organizationId), eq(subscriptions.status, 'pending'), or(...on)))
+    .set({ status: 'canceled', canceledAt: now, updatedAt: now, nextDueAt: null })
+    .where(
+      and(
+        eq(subscriptions.organizationId, organizationId),
+        eq(subscriptions.status, 'pending'),
+        or(...on),
+        ...(scope.exceptIds && scope.exceptIds.length > 0 ? [notInArray(subscriptions.id, [...scope.exceptIds])] : []),
+      ),
+    )
     .returning();
+};
+
+export const updateSubscription = async (db: Db, organizationId: string, id: string, changes: Partial<Subscription>): Promise<Subscription> => {
+  const [updated] = await db
+    .update(subscriptions)
+    .set(changes)
+    .where(and(eq(subscriptions.organizationId, organizationId), eq(subscriptions.id, id)))
+    .returning();
+  return updated!;
+};
+
+/** The plan code of the pending subscription scheduled to follow each of these (a downgrade), by predecessor id. */
+export const pendingSuccessorPlanCodes = async (db: Db, organizationId: string, ids: readonly string[]): Promise<Map<string, string>> => {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .select({ previousId: subscriptions.previousSubscriptionId, code: plans.code })
+    .from(subscriptions)
+    .innerJoin(plans, and(eq(plans.organizationId, subscriptions.organizationId), eq(plans.id, subscriptions.planId)))
+    .where(
+      and(
+        eq(subscriptions.organizationId, organizationId),
+        eq(subscriptions.status, 'pending'),
+        inArray(subscriptions.previousSubscriptionId, [...new Set(ids)]),
+      ),
+    );
+  return new Map(rows.map((r) => [r.previousId!, r.code]));
 };

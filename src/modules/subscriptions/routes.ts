@@ -6,7 +6,7 @@ import type { Ctx } from '../../lib/context.ts';
 import { parsePageRequest, type Page } from '../../lib/pagination.ts';
 import { serializeSubscription, serializeSubscriptionDetail, SubscriptionDetailObject, SubscriptionObject, type SubscriptionView } from './serialize.ts';
 import type { SubscriptionService } from './service.ts';
-import { SubscriptionCreateBody, SubscriptionListQuery } from './types.ts';
+import { SubscriptionCreateBody, SubscriptionListQuery, SubscriptionUpdateBody } from './types.ts';
 
 const SubscriptionResponse = wrapped('subscription', SubscriptionDetailObject);
 const SubscriptionsResponse = listOf('subscriptions', SubscriptionObject);
@@ -60,5 +60,44 @@ export const subscriptionRoutes =
         },
       },
       async (request, reply) => respond(reply, await subscriptions.get(request.ctx, request.params.external_id, request.query.status), one),
+    );
+    app.put(
+      '/subscriptions/:external_id',
+      {
+        schema: {
+          tags,
+          params: Type.Object({ external_id: Type.String() }),
+          querystring: Type.Object({ status: Type.Optional(Type.String()) }),
+          body: SubscriptionUpdateBody,
+          response: { 200: SubscriptionResponse, ...errorResponses },
+        },
+      },
+      async (request, reply) =>
+        respond(reply, await subscriptions.update(request.ctx, request.params.external_id, request.query.status, request.body.subscription), one),
+    );
+    app.delete(
+      '/subscriptions/:external_id',
+      {
+        schema: {
+          tags,
+          params: Type.Object({ external_id: Type.String() }),
+          querystring: Type.Object({
+            status: Type.Optional(Type.String()),
+            on_termination_credit_note: Type.Optional(Type.String()),
+            on_termination_invoice: Type.Optional(Type.String()),
+          }),
+          response: { 200: SubscriptionResponse, ...errorResponses },
+        },
+      },
+      async (request, reply) =>
+        respond(
+          reply,
+          await subscriptions.terminate(request.ctx, request.params.external_id, {
+            status: request.query.status,
+            onTerminationCreditNote: request.query.on_termination_credit_note,
+            onTerminationInvoice: request.query.on_termination_invoice,
+          }),
+          one,
+        ),
     );
   };

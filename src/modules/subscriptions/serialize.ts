@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Temporal } from 'temporal-polyfill';
-import { currentUsageWindow, type Interval, type BillingTime } from '../../billing/periods/index.ts';
+import { currentUsageWindow, localDateAt, type Interval, type BillingTime } from '../../billing/periods/index.ts';
+import { nextBillingDate } from '../../billing/periods/schedule.ts';
 import { Nullable } from '../../http/schemas.ts';
 import { dateToInstant, instantToDate, isoMillis, isoSeconds } from '../../lib/time.ts';
 import { PlanObject, serializePlan } from '../plans/serialize.ts';
@@ -69,6 +70,8 @@ export interface SubscriptionView {
   timeZone: string;
   plan: PlanDetails;
   previousPlanCode: string | null;
+  /** The plan of a downgrade scheduled to follow this subscription at the end of its period. */
+  nextPlanCode: string | null;
   now: Temporal.Instant;
 }
 
@@ -90,6 +93,18 @@ const currentPeriod = (view: SubscriptionView): { from: string | null; to: strin
     at,
   );
   return { from: isoSeconds(instantToDate(window.chargesFromDatetime)), to: isoSeconds(instantToDate(window.chargesToDatetime)) };
+};
+
+const downgradeDate = (view: SubscriptionView): string => {
+  const { subscription: s, plan } = view;
+  const timing = {
+    interval: plan.plan.interval as Interval,
+    billingTime: s.billingTime as BillingTime,
+    subscriptionAt: dateToInstant(s.subscriptionAt),
+    startedAt: dateToInstant(s.startedAt!),
+    timeZone: view.timeZone,
+  };
+  return nextBillingDate(timing, localDateAt(view.now, view.timeZone)).toString();
 };
 
 export const serializeSubscription = (view: SubscriptionView): SubscriptionJson => {
@@ -115,9 +130,9 @@ export const serializeSubscription = (view: SubscriptionView): SubscriptionJson 
     canceled_at: isoSeconds(s.canceledAt),
     created_at: isoSeconds(s.createdAt)!,
     previous_plan_code: view.previousPlanCode,
-    // Plan changes (upgrades and downgrades) arrive with the subscription billing life.
-    next_plan_code: null,
-    downgrade_plan_date: null,
+    next_plan_code: view.nextPlanCode,
+    // The day the scheduled downgrade starts: the day after the current period (Lago's next_end_of_period + 1 day).
+    downgrade_plan_date: view.nextPlanCode && s.startedAt && s.status === 'active' ? downgradeDate(view) : null,
     current_billing_period_started_at: period.from,
     current_billing_period_ending_at: period.to,
     on_termination_credit_note: s.onTerminationCreditNote,

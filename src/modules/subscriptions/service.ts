@@ -14,7 +14,10 @@ import { billingEntityCode } from '../customers/views.ts';
 import { findOrganization } from '../organizations/repository.ts';
 import { checkPlanOverrides, createPlanOverride } from '../plans/overrides.ts';
 import type { PlanMetering } from '../plans/metering-settings.ts';
+import type { BillingService } from '../billing/service.ts';
+import { yearlyAmountFactor, type Interval } from '../../billing/periods/index.ts';
 import { findPlanByCode, loadPlanDetails } from '../plans/service.ts';
+import type { Plan } from '../plans/types.ts';
 import type { SubscriptionView } from './serialize.ts';
 import * as repo from './repository.ts';
 import {
@@ -29,10 +32,8 @@ import {
 const externalIdTaken = () => err(invalid('external_id', 'value_already_exist'));
 const idText = (value: string | number | null | undefined): string => (value === null || value === undefined ? '' : String(value).trim());
 
-/** What subscriptions need of billing: running the work a new subscription makes due (a start paid in advance). */
-export interface SubscriptionBilling {
-  runDue(organizationId: string, upTo: Temporal.Instant): Promise<void>;
-}
+/** What subscriptions need of billing: the work a change makes due, terminations and plan changes with their invoices. */
+export type SubscriptionBilling = Pick<BillingService, 'runDue' | 'terminate' | 'upgrade' | 'nextDueAt' | 'setNextDue'>;
 
 export const createSubscriptionService = ({ db, metering, billing }: { db: Db; metering: PlanMetering; billing: SubscriptionBilling }) => {
   /** Everything the JSON of these subscriptions shows: customers, plans with their charges, time zones. */
@@ -47,6 +48,7 @@ export const createSubscriptionService = ({ db, metering, billing }: { db: Db; m
       ctx.organizationId,
       rows.map((s) => s.previousSubscriptionId).filter((id): id is string => id !== null),
     );
+    const successors = await repo.pendingSuccessorPlanCodes(tx, ctx.organizationId, rows.map((s) => s.id));
     const now = ctx.clock.now();
     return rows.map((subscription) => {
       const customer = customerRows.find((c) => c.id === subscription.customerId)!;
@@ -57,6 +59,7 @@ export const createSubscriptionService = ({ db, metering, billing }: { db: Db; m
         timeZone: customer.timezone ?? organization.timezone,
         plan: details.find((d) => d.plan.id === subscription.planId)!,
         previousPlanCode: subscription.previousSubscriptionId ? (previousPlanCodes.get(subscription.previousSubscriptionId) ?? null) : null,
+        nextPlanCode: successors.get(subscription.id) ?? null,
         now,
       };
     });
@@ -133,8 +136,7 @@ export const createSubscriptionService = ({ db, metering, billing }: { db: Db; m
           // On the plan named, the existing subscription is the answer and any overrides are ignored, as in Lago. One
           // on an override copy is on another plan, which Lago would upgrade or downgrade to a new copy.
           if (own.planId === plan.id) return ok(await view(tx, ctx, own));
-          // Upgrades and downgrades come with the subscription billing life (prorated invoices, credit notes).
-          return err(invalid('plan_code', 'plan_change_not_supported_yet'));
+          return changePlan(tx, ctx, own, plan, input);
         }
         if (live.length > 0) return externalIdTaken();
 
@@ -184,6 +186,146 @@ export const createSubscriptionService = ({ db, metering, billing }: { db: Db; m
     );
   };
 
+  /**
+   * POST /subscriptions naming a live subscription's external id with another plan, as Lago: a pending subscription
+   * simply takes the new plan; otherwise a plan at least as dear per year is an upgrade, in effect now (one invoice for
+   * the old plan's used part and the new plan's start), and a cheaper one a downgrade, scheduled as a pending
+   * subscription that starts when the current period ends. Answers the new subscription for an upgrade and the
+   * current one (showing `next_plan_code`) for a downgrade.
+   */
+  const changePlan = async (tx: Db, ctx: Ctx, current: Subscription, plan: Plan, input: SubscriptionCreateInput): Promise<Result<SubscriptionView>> => {
+    const now = ctx.clock.now();
+    const stamp = instantToDate(now);
+    let planId = plan.id;
+    if (input.plan_overrides) {
+      const child = await createPlanOverride(tx, ctx, metering, plan.id, input.plan_overrides);
+      if (!child.ok) return child;
+      planId = child.value.id;
+    }
+    if (current.status === 'pending') {
+      const updated = await repo.updateSubscription(tx, ctx.organizationId, current.id, { planId, updatedAt: stamp });
+      return ok(await view(tx, ctx, updated));
+    }
+    const [oldPlan] = await repo.plansOf(tx, ctx.organizationId, [current.planId]);
+    const yearly = (p: Plan) => p.amountCents * BigInt(yearlyAmountFactor(p.interval as Interval));
+    const isUpgrade = yearly(plan) >= yearly(oldPlan!);
+    const successor = await repo.insertSubscription(tx, {
+      organizationId: ctx.organizationId,
+      id: newId(),
+      externalId: current.externalId,
+      customerId: current.customerId,
+      planId,
+      name: input.name != null ? input.name.trim() : current.name,
+      // Pending until billing starts it: an upgrade at once, a downgrade on its predecessor's billing day.
+      status: 'pending',
+      billingTime: current.billingTime,
+      subscriptionAt: current.subscriptionAt,
+      startedAt: null,
+      endingAt: input.ending_at != null ? (parseIsoDateTime(input.ending_at) ? instantToDate(parseIsoDateTime(input.ending_at)!) : current.endingAt) : current.endingAt,
+      previousSubscriptionId: current.id,
+      startBilled: isUpgrade,
+      // A downgrade waits for its predecessor's billing day, which starts it.
+      nextDueAt: null,
+      onTerminationInvoice: 'generate',
+      progressiveBillingDisabled: current.progressiveBillingDisabled,
+      createdAt: stamp,
+      updatedAt: stamp,
+    });
+    if (!isUpgrade) {
+      // Only the latest downgrade stands.
+      await repo.cancelPending(tx, ctx.organizationId, { planIds: [], previousIds: [current.id], exceptIds: [successor.id] }, stamp);
+      return ok(await view(tx, ctx, current));
+    }
+    await billing.upgrade(tx, current, successor, now, now);
+    const fresh = await repo.findById(tx, ctx.organizationId, successor.id);
+    return ok(await view(tx, ctx, fresh!));
+  };
+
+  /**
+   * DELETE /subscriptions/{external_id}: terminates the active subscription now, with its termination invoice unless
+   * `on_termination_invoice` is skip; with `status=pending`, cancels the pending one instead.
+   */
+  const terminate = async (
+    ctx: Ctx,
+    externalId: string,
+    options: { status?: string | undefined; onTerminationCreditNote?: string | undefined; onTerminationInvoice?: string | undefined },
+  ): Promise<Result<SubscriptionView>> => {
+    const errors = new FieldErrorsBuilder();
+    if (options.onTerminationCreditNote !== undefined && !['credit', 'refund', 'offset', 'skip'].includes(options.onTerminationCreditNote)) {
+      errors.add('on_termination_credit_note', 'invalid_value');
+    }
+    if (options.onTerminationInvoice !== undefined && !['generate', 'skip'].includes(options.onTerminationInvoice)) {
+      errors.add('on_termination_invoice', 'invalid_value');
+    }
+    if (!errors.empty) return err(errors.toError());
+    return transact(db, async (tx) => {
+      const now = ctx.clock.now();
+      const stamp = instantToDate(now);
+      const pending = options.status === 'pending';
+      const subscription = await repo.findByExternalId(tx, ctx.organizationId, externalId, pending ? 'pending' : 'active');
+      if (!subscription) return err(notFound('subscription'));
+      if (pending) {
+        const canceled = await repo.updateSubscription(tx, ctx.organizationId, subscription.id, { status: 'canceled', canceledAt: stamp, nextDueAt: null, updatedAt: stamp });
+        return ok(await view(tx, ctx, canceled));
+      }
+      const [plan] = await repo.plansOf(tx, ctx.organizationId, [subscription.planId]);
+      const withChoices = await repo.updateSubscription(tx, ctx.organizationId, subscription.id, {
+        // The credit note choice only means something for a plan paid in advance (Lago keeps it null otherwise).
+        onTerminationCreditNote: plan?.payInAdvance ? (options.onTerminationCreditNote ?? 'credit') : null,
+        onTerminationInvoice: options.onTerminationInvoice ?? 'generate',
+      });
+      const terminated = await billing.terminate(tx, withChoices, now, now);
+      return ok(await view(tx, ctx, terminated));
+    });
+  };
+
+  /**
+   * PUT /subscriptions/{external_id}: `name`, `ending_at`, and `subscription_at` while it is pending; the instant it is
+   * next due follows the new dates.
+   */
+  const update = async (
+    ctx: Ctx,
+    externalId: string,
+    status: string | undefined,
+    input: { name?: string | null | undefined; ending_at?: string | null | undefined; subscription_at?: string | null | undefined },
+  ): Promise<Result<SubscriptionView>> =>
+    transact(db, async (tx) => {
+      const now = ctx.clock.now();
+      const wanted = status === 'pending' ? 'pending' : 'active';
+      const subscription =
+        (await repo.findByExternalId(tx, ctx.organizationId, externalId, wanted)) ??
+        (status === undefined ? await repo.findByExternalId(tx, ctx.organizationId, externalId, 'pending') : null);
+      if (!subscription) return err(notFound('subscription'));
+      const errors = new FieldErrorsBuilder();
+      const changes: Partial<Subscription> = { updatedAt: instantToDate(now) };
+      if (input.name !== undefined) changes.name = (input.name ?? '').trim();
+      if (input.ending_at !== undefined) {
+        if (input.ending_at === null) changes.endingAt = null;
+        else {
+          const endingAt = parseIsoDateTime(input.ending_at);
+          if (!endingAt || Temporal.PlainDate.compare(localDateAt(endingAt, 'UTC'), localDateAt(now, 'UTC')) <= 0) errors.add('ending_at', 'invalid_date');
+          else changes.endingAt = instantToDate(endingAt);
+        }
+      }
+      if (input.subscription_at != null && subscription.status === 'pending') {
+        const subscriptionAt = parseIsoDateTime(input.subscription_at);
+        if (!subscriptionAt) errors.add('subscription_at', 'invalid_date');
+        else changes.subscriptionAt = instantToDate(subscriptionAt);
+      }
+      if (!errors.empty) return err(errors.toError());
+      let updated = await repo.updateSubscription(tx, ctx.organizationId, subscription.id, changes);
+      if (updated.nextDueAt !== null || updated.status === 'pending') {
+        const [plan] = await repo.plansOf(tx, ctx.organizationId, [updated.planId]);
+        const customer = (await repo.customersOf(tx, ctx.organizationId, [updated.customerId]))[0]!;
+        const organization = await findOrganization(tx, ctx.organizationId);
+        const timeZone = customer.timezone ?? organization?.timezone ?? 'UTC';
+        const next = updated.previousSubscriptionId !== null && updated.status === 'pending' ? null : billing.nextDueAt(updated, plan!, timeZone, now);
+        await billing.setNextDue(tx, updated, next);
+        updated = { ...updated, nextDueAt: next ? instantToDate(next) : null };
+      }
+      return ok(await view(tx, ctx, updated));
+    });
+
   /** GET /subscriptions/{external_id}: the active one unless `status` asks for another. */
   const get = async (ctx: Ctx, externalId: string, status: string | undefined): Promise<Result<SubscriptionView>> => {
     const wanted = status ?? 'active';
@@ -211,7 +353,7 @@ export const createSubscriptionService = ({ db, metering, billing }: { db: Db; m
     return ok({ items: await views(db, ctx, rows), meta: paginationMeta(page, total) });
   };
 
-  return { create, get, list };
+  return { create, get, list, terminate, update };
 };
 
 export type SubscriptionService = ReturnType<typeof createSubscriptionService>;

@@ -29,6 +29,14 @@ export const SubscriptionCreateBody = Type.Object({
 });
 export type SubscriptionCreateInput = Static<typeof SubscriptionCreateBody>['subscription'];
 
+export const SubscriptionUpdateBody = Type.Object({
+  subscription: Type.Object({
+    name: OptionalNullable(Type.String()),
+    ending_at: OptionalNullable(Type.String()),
+    subscription_at: OptionalNullable(Type.String()),
+  }),
+});
+
 export const SubscriptionListQuery = Type.Object({
   page: Type.Optional(Type.String()),
   per_page: Type.Optional(Type.String()),
