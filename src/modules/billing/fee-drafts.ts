@@ -206,14 +206,21 @@ export const draftFees = async (
   const { billingDate, fee, charges } = windowsOf(item, timing);
   const fees: FeeDraft[] = [];
 
-  if (fee) {
+  const trialEnd = trialEndOf(subscription, plan);
+  // Paid in advance, a period whose billing day falls inside the trial is billed when the trial ends instead.
+  const deferredToTrialEnd =
+    plan.payInAdvance &&
+    item.reason === 'subscription_periodic' &&
+    trialEnd !== null &&
+    Temporal.PlainDate.compare(localDateAt(trialEnd, timeZone), billingDate) > 0;
+  if (fee && !deferredToTrialEnd) {
     const amount = subscriptionFee({
       amountCents: plan.amountCents,
       period: fee.period,
       from: fee.from,
       to: fee.to,
       timeZone,
-      trialEndsAt: trialEndOf(subscription, plan),
+      trialEndsAt: trialEnd,
       fullAmount: fee.full,
     });
     fees.push({
