@@ -16,10 +16,12 @@ import {
   type Interval,
   type SubscriptionTiming,
 } from '../../billing/periods/index.ts';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
+import { queryRows } from '../../db/query.ts';
 import { currencyExponent } from '../../lib/currencies.ts';
 import { Decimal } from '../../lib/money.ts';
-import { dateToInstant } from '../../lib/time.ts';
+import { dateToInstant, instantToDate } from '../../lib/time.ts';
 import type { MeteringService } from '../metering/service.ts';
 import { createBatchedWindowReader } from '../metering/usage-reader.ts';
 import type { Plan, PlanDetails } from '../plans/types.ts';
@@ -335,6 +337,9 @@ export const draftFees = async (
     for (const s of settled) if (s.status === 'fulfilled') fees.push(...s.value);
   }
 
+  const commitment = await commitmentTrueUp(tx, item, timing, fees, charges);
+  if (commitment) fees.push(commitment);
+
   return {
     fees,
     windows: {
@@ -344,5 +349,71 @@ export const draftFees = async (
       chargesFromDatetime: charges?.from ?? null,
       chargesToDatetime: charges?.to ?? null,
     },
+  };
+};
+
+/**
+ * The minimum commitment's true-up (Lago's `Fees::Commitments::Minimum`): when the period's subscription and charge fees
+ * add up to less than the commitment (prorated by the days of the period the subscription lived, rounded first), a
+ * `commitment` fee bills the difference, before coupons and taxes. It closes the period it reconciles: on the invoice
+ * billing that period's charges (so, for a plan paid in advance, the next periodic invoice, never its first one).
+ */
+const commitmentTrueUp = async (
+  tx: Db,
+  item: BillingItem,
+  timing: SubscriptionTiming,
+  fees: readonly FeeDraft[],
+  charges: ChargesWindow | null,
+): Promise<FeeDraft | null> => {
+  const minimum = item.details.minimumCommitment;
+  if (!minimum || minimum.commitment.amountCents <= 0n || item.reason === 'subscription_starting' || !charges) return null;
+  // Charges billed monthly on a longer plan: the commitment is the whole period's, reconciled by a later change.
+  if (chargesInterval(timing) !== timing.interval) return null;
+  const { subscription, details, at } = item;
+  const plan = details.plan;
+  const timeZone = timing.timeZone;
+  // The period the charges closed; its subscription fee is on this invoice (in arrears) or was billed at its start.
+  const period = periodContaining(timing, charges.from);
+  const livedFrom = isBefore(period.from, timing.startedAt) ? startOfLocalDay(localDateAt(timing.startedAt, timeZone), timeZone) : period.from;
+  const livedTo = item.reason === 'subscription_terminating' && isBefore(at, period.to) ? at : period.to;
+  const days = Math.min(billedDays(livedFrom, livedTo, timeZone), daysInPeriod(period));
+  const committed = new Decimal(minimum.commitment.amountCents.toString()).mul(days).div(daysInPeriod(period)).toDecimalPlaces(0);
+  let billed = fees.filter((f) => f.feeType === 'charge' && f.trueUpParentKey === null).reduce((sum, f) => sum + f.amountCents, 0n);
+  if (plan.payInAdvance) {
+    const [row] = await queryRows<{ total: string }>(
+      tx,
+      sql`SELECT coalesce(sum(f.amount_cents), 0)::text AS total FROM fees f JOIN invoices i ON i.organization_id = f.organization_id AND i.id = f.invoice_id
+        WHERE f.organization_id = ${subscription.organizationId} AND f.subscription_id = ${subscription.id} AND f.fee_type = 'subscription'
+          AND i.status <> 'voided' AND f.from_datetime >= ${instantToDate(period.from).toISOString()}::timestamptz
+          AND f.from_datetime < ${instantToDate(period.toExclusive).toISOString()}::timestamptz`,
+    );
+    billed += BigInt(row!.total);
+  } else {
+    billed += fees.filter((f) => f.feeType === 'subscription').reduce((sum, f) => sum + f.amountCents, 0n);
+  }
+  const owed = BigInt(committed.toFixed(0)) - billed;
+  if (owed <= 0n) return null;
+  const currency = plan.amountCurrency;
+  return {
+    key: `commitment:${subscription.id}`,
+    feeType: 'commitment',
+    subscriptionId: subscription.id,
+    chargeId: null,
+    chargeFilterId: null,
+    billableMetricId: null,
+    trueUpParentKey: null,
+    groupedBy: {},
+    invoiceDisplayName: minimum.commitment.invoiceDisplayName,
+    amountCents: owed,
+    preciseAmountCents: new Decimal(owed.toString()),
+    units: new Decimal(1),
+    totalAggregatedUnits: null,
+    eventsCount: 0,
+    preciseUnitAmount: new Decimal(owed.toString()).div(new Decimal(10).pow(currencyExponent(currency))),
+    amountDetails: {},
+    payInAdvance: false,
+    fromDatetime: livedFrom,
+    toDatetime: livedTo,
+    ownTaxes: minimum.taxes,
   };
 };

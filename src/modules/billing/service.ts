@@ -52,35 +52,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     const periodic = items.some((i) => i.reason === 'subscription_periodic');
     const issuingDate = periodic ? subscriptionIssuingDate(party, billingDate) : billingDate;
     const drafting = party.gracePeriodDays > 0;
-    const invoice = await invoicesRepo.insertInvoice(tx, {
-      organizationId,
-      id: newId(),
-      customerId: party.customer.id,
-      number: draftNumber(party),
-      invoiceType: 'subscription',
-      status: 'generating',
-      paymentStatus: 'pending',
-      currency: items[0]!.details.plan.amountCurrency,
-      issuingDate: issuingDate.toString(),
-      paymentDueDate: issuingDate.add({ days: party.netPaymentTerm }).toString(),
-      netPaymentTerm: party.netPaymentTerm,
-      feesAmountCents: 0n,
-      couponsAmountCents: 0n,
-      progressiveBillingCreditAmountCents: 0n,
-      subTotalExcludingTaxesAmountCents: 0n,
-      taxesAmountCents: 0n,
-      taxesRate: '0',
-      subTotalIncludingTaxesAmountCents: 0n,
-      creditNotesAmountCents: 0n,
-      prepaidCreditAmountCents: 0n,
-      totalAmountCents: 0n,
-      totalPaidAmountCents: 0n,
-      errorDetails: [],
-      versionNumber: 4,
-      paymentOverdue: false,
-      createdAt: stamp,
-      updatedAt: stamp,
-    });
+    const invoice = await invoicesRepo.insertInvoice(tx, emptyInvoice(party, items[0]!.details.plan.amountCurrency, issuingDate, stamp));
     const claimed: { item: BillingItem; rowId: string }[] = [];
     for (const item of items) {
       const rowId = newId();
@@ -385,9 +357,98 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     for (let guard = 0; guard < 1_000_000; guard++) {
       const item = await earliestDue(organizationId, upTo);
       if (!item) return;
-      if (item.kind === 'draft') await finalizeDueDraft(organizationId, item.invoiceId!, item.at, stamp);
-      else await runCustomerWork(organizationId, item.customerId, item.at, stamp);
+      try {
+        if (item.kind === 'draft') await finalizeDueDraft(organizationId, item.invoiceId!, item.at, stamp);
+        else await runCustomerWork(organizationId, item.customerId, item.at, stamp);
+      } catch (error) {
+        // One customer's failure must not hold up the others: it is recorded where it can be seen and retried, and
+        // the clock moves on.
+        await recordFailure(organizationId, item, error, stamp);
+      }
     }
+  };
+
+  /**
+   * Records a failed piece of work: a billing day's invoice becomes a `failed` invoice holding its claims (so it is
+   * listed, never billed twice, and `POST /invoices/{id}/retry` computes it again); a draft that cannot be finalized
+   * is marked failed; the subscriptions involved get their next due instant, so the clock does not stop on them.
+   */
+  const recordFailure = async (organizationId: string, item: DueItem, error: unknown, stamp: Stamp): Promise<void> => {
+    const details = [{ error_code: 'billing_failed', details: { message: error instanceof Error ? error.message : String(error) } }];
+    const stampAt = stamp(item.at);
+    await db.transaction(async (txRaw) => {
+      const tx = txRaw as unknown as Db;
+      if (item.kind === 'draft') {
+        await invoicesRepo.updateInvoice(tx, organizationId, item.invoiceId!, { status: 'failed', finalizeAt: null, errorDetails: details, updatedAt: instantToDate(stampAt) });
+        return;
+      }
+      const due = await selectRows<Subscription>(
+        tx,
+        subscriptionsTable,
+        sql`subscriptions WHERE organization_id = ${organizationId} AND customer_id = ${item.customerId}
+          AND next_due_at = ${instantToDate(item.at).toISOString()}::timestamptz ORDER BY created_at, id FOR UPDATE`,
+      );
+      if (due.length === 0) return;
+      let party: BillingParty | null = null;
+      try {
+        party = await loadBillingParty(tx, organizationId, item.customerId);
+      } catch {
+        party = null;
+      }
+      const claims: { subscription: Subscription; currency: string }[] = [];
+      for (const subscription of due) {
+        let next: Temporal.Instant | null;
+        try {
+          const details = await planOf(tx, subscription);
+          next = nextDueAt(subscription, details.plan, party?.timeZone ?? 'UTC', item.at);
+          const day = localDateAt(item.at, party?.timeZone ?? 'UTC');
+          const billingDay = compare(item.at, startOfLocalDay(day, party?.timeZone ?? 'UTC')) === 0;
+          if (subscription.status === 'active' && subscription.startBilled && billingDay) claims.push({ subscription, currency: details.plan.amountCurrency });
+        } catch {
+          // Nothing can be computed for it: look again in a day.
+          next = item.at.add({ hours: 24 });
+        }
+        await setNextDue(tx, subscription, next);
+      }
+      if (claims.length === 0 || !party) return;
+      const day = localDateAt(item.at, party.timeZone);
+      const stampDate = instantToDate(stampAt);
+      const invoice = await invoicesRepo.insertInvoice(tx, {
+        ...emptyInvoice(party, claims[0]!.currency, day, stampDate),
+        status: 'failed',
+        errorDetails: details,
+      });
+      for (const { subscription } of claims) {
+        await invoicesRepo.claimInvoiceSubscription(tx, {
+          organizationId,
+          id: newId(),
+          invoiceId: invoice.id,
+          subscriptionId: subscription.id,
+          invoicingReason: 'subscription_periodic',
+          billingDate: day.toString(),
+          timestamp: instantToDate(item.at),
+          createdAt: stampDate,
+        });
+      }
+    });
+  };
+
+  /**
+   * POST /invoices/{id}/retry: computes a failed invoice again from its subscriptions' usage, then finalizes it (or
+   * leaves it a draft for the grace period). Answers null when it is not a failed invoice.
+   */
+  const retry = async (tx: Db, invoice: InvoiceRow, now: Temporal.Instant): Promise<InvoiceRow | null> => {
+    if (invoice.status !== 'failed') return null;
+    const computed = await refreshDraft(tx, invoice, now);
+    const party = await loadBillingParty(tx, invoice.organizationId, invoice.customerId);
+    const cleared = await invoicesRepo.updateInvoice(tx, invoice.organizationId, invoice.id, { errorDetails: [], status: 'generating' });
+    if (party.gracePeriodDays > 0) {
+      return invoicesRepo.updateInvoice(tx, invoice.organizationId, invoice.id, {
+        status: 'draft',
+        finalizeAt: instantToDate(graceEnd(party, Temporal.PlainDate.from(invoice.issuingDate))),
+      });
+    }
+    return finalizeInvoice(tx, party, { ...computed, ...cleared, totalAmountCents: computed.totalAmountCents }, now);
   };
 
   /** The live billing clock: every organization without a test clock, up to the system's now. */
@@ -437,8 +498,39 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     return writeInvoiceAmounts(tx, party, invoice, planned, now);
   };
 
-  return { runDue, runLive, startClock, terminate, upgrade, refreshDraft, nextDueAt, setNextDue, issueInvoice, planOf };
+  return { runDue, runLive, startClock, terminate, upgrade, refreshDraft, retry, nextDueAt, setNextDue, issueInvoice, planOf };
 };
+
+/** A new subscription invoice with nothing computed yet (status generating), issued on a day. */
+const emptyInvoice = (party: BillingParty, currency: string, issuingDate: Temporal.PlainDate, stamp: Date) => ({
+  organizationId: party.organization.id,
+  id: newId(),
+  customerId: party.customer.id,
+  number: draftNumber(party),
+  invoiceType: 'subscription',
+  status: 'generating',
+  paymentStatus: 'pending',
+  currency,
+  issuingDate: issuingDate.toString(),
+  paymentDueDate: issuingDate.add({ days: party.netPaymentTerm }).toString(),
+  netPaymentTerm: party.netPaymentTerm,
+  feesAmountCents: 0n,
+  couponsAmountCents: 0n,
+  progressiveBillingCreditAmountCents: 0n,
+  subTotalExcludingTaxesAmountCents: 0n,
+  taxesAmountCents: 0n,
+  taxesRate: '0',
+  subTotalIncludingTaxesAmountCents: 0n,
+  creditNotesAmountCents: 0n,
+  prepaidCreditAmountCents: 0n,
+  totalAmountCents: 0n,
+  totalPaidAmountCents: 0n,
+  errorDetails: [] as unknown[],
+  versionNumber: 4,
+  paymentOverdue: false,
+  createdAt: stamp,
+  updatedAt: stamp,
+});
 
 const plansById = (tx: Db, organizationId: string, ids: readonly string[]) =>
   selectRows<Plan>(tx, plans, sql`plans WHERE organization_id = ${organizationId} AND id IN (${sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `)})`);
