@@ -27,6 +27,10 @@ import { eventRoutes } from './modules/events/routes.ts';
 import { createUsageService } from './modules/usage/service.ts';
 import { usageRoutes } from './modules/usage/routes.ts';
 import { createBillingService } from './modules/billing/service.ts';
+import { createInvoiceService } from './modules/invoices/service.ts';
+import { invoiceRoutes } from './modules/invoices/routes.ts';
+import { createFeeService } from './modules/fees/service.ts';
+import { feeRoutes } from './modules/fees/routes.ts';
 
 /** Builds every service over one database. The only place that wires Billow together. */
 export const createServices = (database: Database) => {
@@ -35,18 +39,20 @@ export const createServices = (database: Database) => {
   const taxes = createTaxService({ db });
   const metering = createMeteringService({ db });
   const billableMetrics = createBillableMetricService({ db, metering });
-  const plans = createPlanService({ db, metering });
+  const billing = createBillingService({ db, metering });
+  const plans = createPlanService({ db, metering, endSubscription: (tx, subscription, at) => billing.terminate(tx, subscription, at, at) });
   const customers = createCustomerService({ db });
   const coupons = createCouponService({ db });
   const appliedCoupons = createAppliedCouponService({ db });
   const addOns = createAddOnService({ db });
-  const billing = createBillingService({ db, metering });
   // Test clocks run the billing that falls due while they move, in order, before an advance returns.
   organizations.onClockAdvance((ctx, _from, to) => billing.runDue(ctx.organizationId, to));
   const subscriptions = createSubscriptionService({ db, metering, billing });
   const events = createEventService({ db, metering });
   const usage = createUsageService({ db, metering });
-  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events, usage, billing };
+  const invoices = createInvoiceService({ db, billing });
+  const fees = createFeeService({ db });
+  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events, usage, billing, invoices, fees };
 };
 export type Services = ReturnType<typeof createServices>;
 
@@ -66,6 +72,8 @@ export const createHttp = (services: Services, options: { logger: FastifyServerO
       subscriptionRoutes(services.subscriptions),
       eventRoutes(services.events),
       usageRoutes(services.usage),
+      invoiceRoutes(services.invoices),
+      feeRoutes(services.fees),
     ],
   });
 

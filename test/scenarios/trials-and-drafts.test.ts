@@ -104,6 +104,7 @@ describe('scenarios: trials, drafts and grace periods', () => {
     await s.advance('2024-04-01T10:00:00Z');
     const [draft] = await s.invoices('acme');
     assert.equal(draft!.status, 'draft');
+    assert.equal(draft!.issuing_date, '2024-04-03', 'dated at the end of the grace period (Lago aligns it with finalization)');
     assert.deepEqual(feeAmounts(draft!), { 'subscription:pro': 3_100, 'charge:calls': 100 });
 
     await s.event('sub', 'calls', '2024-03-31T23:30:00Z'); // late, but March's
@@ -117,6 +118,23 @@ describe('scenarios: trials, drafts and grace periods', () => {
     await s.advance('2024-04-05T00:00:00Z');
     const [after] = await s.invoices('acme');
     assert.equal(after!.total_amount_cents, 3_300, 'the grace period ending changes nothing on a finalized invoice');
+  });
+
+  test('a late event in the grace period is counted when the grace period ends by itself', async () => {
+    const s = await story(t, { clock: '2024-03-01T00:00:00Z' });
+    const calls = await s.metric({ code: 'calls', aggregation_type: 'count_agg' });
+    await s.plan({ code: 'pro', amount_cents: 3_100, charges: [{ billable_metric_id: calls, charge_model: 'standard', properties: { amount: '1' } }] });
+    await s.customer({ external_id: 'acme', billing_configuration: { invoice_grace_period: 2 } });
+    await s.subscribe({ external_customer_id: 'acme', plan_code: 'pro', external_id: 'sub' });
+    await s.advance('2024-04-01T10:00:00Z');
+    await s.event('sub', 'calls', '2024-03-31T23:30:00Z');
+    await s.advance('2024-04-02T23:59:00Z');
+    assert.equal((await s.invoices('acme'))[0]!.status, 'draft');
+    await s.advance('2024-04-03T00:00:00Z');
+    const [final] = await s.invoices('acme');
+    assert.equal(final!.status, 'finalized');
+    assert.equal(final!.fees_amount_cents, 3_200);
+    assert.equal(final!.issuing_date, '2024-04-03');
   });
 
   test('net payment term: the due date is the issuing date plus the term', async () => {

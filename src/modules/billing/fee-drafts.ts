@@ -46,8 +46,11 @@ export interface BillingItem {
 /** A fee before the invoice's coupons and taxes. */
 export interface FeeDraft {
   key: string;
-  feeType: 'subscription' | 'charge' | 'commitment';
-  subscriptionId: string;
+  feeType: 'subscription' | 'charge' | 'commitment' | 'add_on';
+  /** Null for a one-off fee. */
+  subscriptionId: string | null;
+  addOnId?: string | null;
+  description?: string | null;
   chargeId: string | null;
   chargeFilterId: string | null;
   billableMetricId: string | null;

@@ -22,7 +22,7 @@ const toInvoiceTax = (tax: Tax): InvoiceTax => ({ taxId: tax.id, code: tax.code,
 /** A fee draft with the plan it was billed on (for plan-limited coupons and plan taxes). */
 export interface PlannedFee {
   draft: FeeDraft;
-  planId: string;
+  planId: string | null;
   parentPlanId: string | null;
   planTaxes: Tax[];
 }
@@ -38,13 +38,14 @@ export const writeInvoiceAmounts = async (
   invoice: InvoiceRow,
   planned: readonly PlannedFee[],
   now: Temporal.Instant,
+  options: { coupons: boolean } = { coupons: true },
 ): Promise<InvoiceRow> => {
   const organizationId = invoice.organizationId;
   const customerTaxes = (await appliedTaxes(tx, organizationId, 'customer', [party.customer.id])).get(party.customer.id) ?? [];
   const defaultTaxes = await organizationTaxes(tx, organizationId);
   const taxesOf = (p: PlannedFee) => [p.draft.ownTaxes, p.planTaxes, customerTaxes, defaultTaxes].find((list) => list.length > 0) ?? [];
 
-  const coupons: AppliedCouponInput[] = (await invoicesRepo.activeCouponsOf(tx, organizationId, party.customer.id)).map((c) => ({
+  const coupons: AppliedCouponInput[] = (options.coupons ? await invoicesRepo.activeCouponsOf(tx, organizationId, party.customer.id) : []).map((c) => ({
     id: c.id,
     couponId: c.coupon_id,
     code: c.code,
@@ -92,6 +93,8 @@ export const writeInvoiceAmounts = async (
         chargeId: draft.chargeId,
         chargeFilterId: draft.chargeFilterId,
         billableMetricId: draft.billableMetricId,
+        addOnId: draft.addOnId ?? null,
+        description: draft.description ?? null,
         trueUpParentFeeId: draft.trueUpParentKey ? (feeIds.get(draft.trueUpParentKey) ?? null) : null,
         groupedBy: draft.groupedBy,
         invoiceDisplayName: draft.invoiceDisplayName,

@@ -75,7 +75,8 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     const planned = await computeFees(tx, party, claimed);
     const computed = await writeInvoiceAmounts(tx, party, invoice, planned, stampAt);
     if (drafting) {
-      return invoicesRepo.updateInvoice(tx, organizationId, invoice.id, { status: 'draft', finalizeAt: instantToDate(graceEnd(party, issuingDate)) });
+      // The grace period runs from the billing day, whatever day the invoice is dated.
+      return invoicesRepo.updateInvoice(tx, organizationId, invoice.id, { status: 'draft', finalizeAt: instantToDate(graceEnd(party, billingDate)) });
     }
     return finalizeInvoice(tx, party, computed, stampAt);
   };
@@ -312,14 +313,31 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     return { ...subscription, status: 'active', startedAt: instantToDate(startedAt), updatedAt: stamp };
   };
 
+  /**
+   * Lago's `Invoices::RefreshDraftAndFinalizeService`, for the grace period's end and `PUT /invoices/{id}/finalize`: the
+   * draft is computed again (late events count), issued on the day it is finalized (a periodic invoice of a customer
+   * keeping the anchor keeps its date), due `net_payment_term` days later, then finalized and numbered.
+   */
+  const refreshAndFinalize = async (tx: Db, invoice: InvoiceRow, now: Temporal.Instant): Promise<InvoiceRow> => {
+    const refreshed = await refreshDraft(tx, invoice, now);
+    const party = await loadBillingParty(tx, invoice.organizationId, invoice.customerId);
+    const [first] = await invoicesRepo.invoiceSubscriptionsOf(tx, invoice.organizationId, [invoice.id]);
+    const keepAnchor = first?.invoicingReason === 'subscription_periodic' && party.issuingDateAdjustment === 'keep_anchor';
+    const issuingDate = keepAnchor ? Temporal.PlainDate.from(refreshed.issuingDate) : localDateAt(now, party.timeZone);
+    const dated = await invoicesRepo.updateInvoice(tx, invoice.organizationId, invoice.id, {
+      issuingDate: issuingDate.toString(),
+      paymentDueDate: issuingDate.add({ days: party.netPaymentTerm }).toString(),
+    });
+    return finalizeInvoice(tx, party, dated, now);
+  };
+
   /** Finalizes a draft whose grace period is over, in its own transaction. */
   const finalizeDueDraft = async (organizationId: string, invoiceId: string, at: Temporal.Instant, stamp: Stamp): Promise<void> => {
     await db.transaction(async (txRaw) => {
       const tx = txRaw as unknown as Db;
       const invoice = await invoicesRepo.findInvoice(tx, organizationId, invoiceId, true);
       if (!invoice || invoice.status !== 'draft') return;
-      const party = await loadBillingParty(tx, organizationId, invoice.customerId);
-      await finalizeInvoice(tx, party, invoice, stamp(at));
+      await refreshAndFinalize(tx, invoice, stamp(at));
     });
   };
 
@@ -498,7 +516,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     return writeInvoiceAmounts(tx, party, invoice, planned, now);
   };
 
-  return { runDue, runLive, startClock, terminate, upgrade, refreshDraft, retry, nextDueAt, setNextDue, issueInvoice, planOf };
+  return { runDue, runLive, startClock, terminate, upgrade, refreshDraft, refreshAndFinalize, retry, nextDueAt, setNextDue, issueInvoice, planOf };
 };
 
 /** A new subscription invoice with nothing computed yet (status generating), issued on a day. */

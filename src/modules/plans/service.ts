@@ -1,3 +1,4 @@
+import type { Temporal } from 'temporal-polyfill';
 import { isBlank } from '../../billing/charge-models/properties.ts';
 import type { Db } from '../../db/database.ts';
 import { transact } from '../../db/transaction.ts';
@@ -7,6 +8,7 @@ import { newId } from '../../lib/ids.ts';
 import { paginationMeta, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { endSubscriptionsOfPlans } from '../subscriptions/termination.ts';
+import type { Subscription } from '../subscriptions/types.ts';
 import { replaceAppliedTaxes } from '../taxes/repository.ts';
 import { resolveTaxCodes } from '../taxes/service.ts';
 import { createNestedChargeUseCases } from './nested-service.ts';
@@ -63,7 +65,10 @@ const fieldsState = (p: Omit<PlanFieldsState, 'amountCents'> & { amountCents: nu
   return ok({ ...p, amountCents: p.amountCents === null ? null : BigInt(p.amountCents) });
 };
 
-export const createPlanService = ({ db, metering }: { db: Db; metering: PlanMetering }) => {
+/** Deleting a plan ends its subscriptions as a termination would, invoice included. */
+export type EndSubscription = (tx: Db, subscription: Subscription, at: Temporal.Instant) => Promise<Subscription>;
+
+export const createPlanService = ({ db, metering, endSubscription }: { db: Db; metering: PlanMetering; endSubscription: EndSubscription }) => {
   /**
    * Lago's order: metrics exist, plan fields, metadata, plan taxes, usage thresholds, each charge in order (with its
    * filters and taxes), minimum commitment. The first failure is the answer and nothing is written.
@@ -267,7 +272,7 @@ export const createPlanService = ({ db, metering }: { db: Db; metering: PlanMete
       const ids = [plan.id, ...(await repo.childPlanIds(tx, ctx.organizationId, plan.id))];
       // The charges of the plan and of its copies may be what groups their metrics' usage.
       const settings = await holdMetricSettings(metering, w, { planIds: ids });
-      await endSubscriptionsOfPlans(tx, ctx.organizationId, ids, w.now);
+      await endSubscriptionsOfPlans(tx, ctx.organizationId, ids, w.now, (t, s) => endSubscription(t, s, ctx.clock.now()));
       await destroyCharges(w, await repo.liveChargeIdsOfPlans(tx, ctx.organizationId, ids));
       await repo.markPlansDeleted(tx, ctx.organizationId, ids, { deletedAt: w.now, pendingDeletion: false, updatedAt: w.now });
       await settings.rebuildChanged();

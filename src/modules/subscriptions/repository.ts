@@ -119,15 +119,16 @@ export const lockExternalId = async (db: Db, organizationId: string, externalId:
   await db.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${organizationId}:${externalId}`}, ${EXTERNAL_ID_LOCK_SEED}))`);
 };
 
-/** Terminates the active subscriptions on these plans; returns them. */
-export const terminateActiveOnPlans = async (db: Db, organizationId: string, planIds: readonly string[], now: Date): Promise<Subscription[]> =>
+/** The active subscriptions on these plans, locked. */
+export const activeOnPlans = async (db: Db, organizationId: string, planIds: readonly string[]): Promise<Subscription[]> =>
   planIds.length === 0
     ? []
     : db
-        .update(subscriptions)
-        .set({ status: 'terminated', terminatedAt: now, updatedAt: now })
+        .select()
+        .from(subscriptions)
         .where(and(eq(subscriptions.organizationId, organizationId), inArray(subscriptions.planId, [...planIds]), eq(subscriptions.status, 'active')))
-        .returning();
+        .orderBy(asc(subscriptions.id))
+        .for('update');
 
 /**
  * Cancels the pending subscriptions on these plans, and those waiting to follow one of these subscriptions (a

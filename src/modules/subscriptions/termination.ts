@@ -12,10 +12,11 @@ export const endSubscriptionsOfPlans = async (
   organizationId: string,
   planIds: readonly string[],
   now: Date,
+  terminate: (tx: Db, subscription: Subscription) => Promise<Subscription>,
 ): Promise<{ terminated: Subscription[]; canceled: Subscription[] }> => {
-  const terminated = await repo.terminateActiveOnPlans(tx, organizationId, planIds, now);
-  // The termination invoice of each subscription (its last period's fees, per `on_termination_invoice`) hooks in here,
-  // in this transaction, once billing issues invoices.
+  // Each ends as a DELETE would end it: with its termination invoice (per `on_termination_invoice`), in this transaction.
+  const terminated: Subscription[] = [];
+  for (const subscription of await repo.activeOnPlans(tx, organizationId, planIds)) terminated.push(await terminate(tx, subscription));
   const canceled = await repo.cancelPending(tx, organizationId, { planIds, previousIds: terminated.map((s) => s.id) }, now);
   return { terminated, canceled };
 };
