@@ -311,10 +311,14 @@ export const draftFees = async (
         }));
         // Lago's spending minimum: `min_amount_cents / days of the charges period × days billed − what was used`.
         if (charge.minAmountCents > 0n && drafts.length > 0) {
-          const used = drafts.reduce((sum, d) => sum.add(d.preciseAmountCents), new Decimal(0));
+          // Lago takes the usage fees' rounded amounts off (Fees::CreateTrueUpService), keeping the unrounded
+          // difference as the precise amount.
+          const used = drafts.reduce((sum, d) => sum.add(d.amountCents.toString()), new Decimal(0));
+          const preciseUsed = drafts.reduce((sum, d) => sum.add(d.preciseAmountCents), new Decimal(0));
           const minimum = new Decimal(charge.minAmountCents.toString()).div(charges.durationDays).mul(Math.min(daysBilled, charges.durationDays));
           if (used.lt(minimum)) {
-            const precise = minimum.sub(used);
+            const owed = minimum.sub(used);
+            const precise = minimum.sub(preciseUsed);
             const parent = drafts[0]!;
             drafts.push({
               ...parent,
@@ -322,7 +326,7 @@ export const draftFees = async (
               chargeFilterId: null,
               trueUpParentKey: parent.key,
               groupedBy: {},
-              amountCents: BigInt(precise.toDecimalPlaces(0).toFixed(0)),
+              amountCents: BigInt(owed.toDecimalPlaces(0).toFixed(0)),
               preciseAmountCents: precise,
               units: new Decimal(1),
               totalAggregatedUnits: null,
