@@ -351,19 +351,24 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
   /** The earliest piece of work due at or before `upTo` for an organization, if any. */
   const earliestDue = async (organizationId: string, upTo: Temporal.Instant): Promise<DueItem | null> => {
     const limit = instantToDate(upTo).toISOString();
-    const rows = await queryRows<{ kind: 'subscription' | 'draft'; at: Date | string; customer_id: string; invoice_id: string | null }>(
+    // Rows another process is working on are skipped (SKIP LOCKED), so that runners share the work instead of waiting.
+    const [sub] = await queryRows<{ at: Date | string; customer_id: string }>(
       db,
-      sql`(SELECT 'subscription' AS kind, next_due_at AS at, customer_id, NULL::uuid AS invoice_id FROM subscriptions
-          WHERE organization_id = ${organizationId} AND next_due_at <= ${limit}::timestamptz ORDER BY next_due_at LIMIT 1)
-        UNION ALL
-        (SELECT 'draft', finalize_at, customer_id, id FROM invoices
-          WHERE organization_id = ${organizationId} AND status = 'draft' AND finalize_at <= ${limit}::timestamptz ORDER BY finalize_at LIMIT 1)
-        ORDER BY at, kind DESC LIMIT 1`,
+      sql`SELECT next_due_at AS at, customer_id FROM subscriptions
+        WHERE organization_id = ${organizationId} AND next_due_at <= ${limit}::timestamptz ORDER BY next_due_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
     );
-    const row = rows[0];
-    if (!row) return null;
-    const at = Temporal.Instant.fromEpochMilliseconds(new Date(row.at).getTime());
-    return { kind: row.kind, at, customerId: row.customer_id, invoiceId: row.invoice_id };
+    const [draft] = await queryRows<{ at: Date | string; customer_id: string; id: string }>(
+      db,
+      sql`SELECT finalize_at AS at, customer_id, id FROM invoices
+        WHERE organization_id = ${organizationId} AND status = 'draft' AND finalize_at <= ${limit}::timestamptz ORDER BY finalize_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+    );
+    const instant = (value: Date | string) => Temporal.Instant.fromEpochMilliseconds(new Date(value).getTime());
+    // At the same instant, subscriptions go first: a draft finalized then includes what the run just did.
+    if (sub && (!draft || compare(instant(sub.at), instant(draft.at)) <= 0)) {
+      return { kind: 'subscription', at: instant(sub.at), customerId: sub.customer_id, invoiceId: null };
+    }
+    if (draft) return { kind: 'draft', at: instant(draft.at), customerId: draft.customer_id, invoiceId: draft.id };
+    return null;
   };
 
   /**

@@ -147,6 +147,9 @@ export const nextSequentialIds = async (
   organizationId: string,
   customerId: string,
 ): Promise<{ customer: number; organization: number }> => {
+  // Finalizations of one organization take their numbers one at a time: two customers' invoices finalized at once
+  // must not both take the next organization-wide number.
+  await db.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${organizationId}, 7216000010))`);
   const [row] = await queryRows<{ customer: number; organization: number }>(
     db,
     sql`SELECT
