@@ -4,7 +4,8 @@
 // `runDue` up to the billing day is timed and invoices per second printed. A sample of invoices is checked against a
 // plain SQL aggregation of the raw events (the benchmark stops if they differ); otherwise it asserts nothing.
 //   BENCH_SUBSCRIPTIONS (default 10000), BENCH_EVENTS (default 1e7), BENCH_TARGET=postgresql|pglite (default both),
-//   BENCH_RUNNERS (default 1; on PostgreSQL, that many apps with their own pools run the billing at once).
+//   BENCH_RUNNERS (default 1; on PostgreSQL, that many apps with their own pools run the billing at once),
+//   BENCH_CONCURRENCY (default 4: customers billed at once by each runner on PostgreSQL, as the live clock does).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,8 @@ const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 10_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1e7);
 const TARGETS = (process.env.BENCH_TARGET ?? 'postgresql,pglite').split(',');
 const RUNNERS = Number(process.env.BENCH_RUNNERS ?? 1);
+// Customers each runner bills at once on PostgreSQL, as the live clock does (PGlite: always one).
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const CLOCK = '2026-03-01T00:00:00Z';
 const BILLING_DAY = Temporal.Instant.from('2026-04-01T00:00:00Z');
 const PERIOD_START = Date.parse(CLOCK);
@@ -170,7 +173,7 @@ for (const target of TARGETS) {
     if (pg) for (let r = 1; r < RUNNERS; r++) others.push(await createApp(CONFIG, await openPostgres(pg.url, 4)));
     started = performance.now();
     const cpu = process.cpuUsage();
-    await Promise.all([app, ...others].map((a) => a.services.billing.runDue(organizationId, BILLING_DAY)));
+    await Promise.all([app, ...others].map((a) => a.services.billing.runDue(organizationId, BILLING_DAY, undefined, CONCURRENCY)));
     const elapsed = (performance.now() - started) / 1000;
     const { user, system } = process.cpuUsage(cpu);
 

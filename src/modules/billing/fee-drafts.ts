@@ -29,6 +29,7 @@ import type { Subscription } from '../subscriptions/types.ts';
 import type { Tax } from '../taxes/types.ts';
 import { chargeUsageLines } from '../usage/charge-usage.ts';
 import { declaredFilterValues, metricsByIds } from '../usage/repository.ts';
+import { cached, type RunCache } from './run-cache.ts';
 
 export type InvoicingReason = 'subscription_starting' | 'subscription_periodic' | 'subscription_terminating';
 
@@ -203,6 +204,7 @@ export const draftFees = async (
   organizationId: string,
   timeZone: string,
   item: BillingItem,
+  cache?: RunCache,
 ): Promise<{ fees: FeeDraft[]; windows: ItemWindows }> => {
   const { subscription, details } = item;
   const plan = details.plan;
@@ -254,10 +256,14 @@ export const draftFees = async (
 
   if (charges) {
     const arrears = details.charges.filter(({ charge }) => !charge.payInAdvance);
-    const metrics = await metricsByIds(tx, organizationId, arrears.map(({ charge }) => charge.billableMetricId));
-    const codes = [...new Set([...metrics.values()].map((m) => m.code))];
-    const configs = await metering.settingsFor(tx, organizationId, codes);
-    const declared = await declaredFilterValues(tx, organizationId, [...metrics.keys()]);
+    const loadInputs = async () => {
+      const metrics = await metricsByIds(tx, organizationId, arrears.map(({ charge }) => charge.billableMetricId));
+      const codes = [...new Set([...metrics.values()].map((m) => m.code))];
+      const configs = await metering.settingsFor(tx, organizationId, codes);
+      const declared = await declaredFilterValues(tx, organizationId, [...metrics.keys()]);
+      return { metrics, configs, declared };
+    };
+    const { metrics, configs, declared } = await (cache ? cached(cache.chargeInputs, plan.id, loadInputs) : loadInputs());
     const readStates = createBatchedWindowReader(tx, metering, organizationId, subscription.externalId);
     const daysBilled = billedDays(charges.from, charges.to, timeZone);
     const settled = await Promise.allSettled(

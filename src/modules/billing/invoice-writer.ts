@@ -12,6 +12,7 @@ import type { Tax } from '../taxes/types.ts';
 import { organizationTaxes } from '../usage/repository.ts';
 import type { FeeDraft } from './fee-drafts.ts';
 import type { BillingParty } from './party.ts';
+import { cached, type RunCache } from './run-cache.ts';
 
 const pad3 = (n: number) => String(n).padStart(3, '0');
 
@@ -38,11 +39,13 @@ export const writeInvoiceAmounts = async (
   invoice: InvoiceRow,
   planned: readonly PlannedFee[],
   now: Temporal.Instant,
-  options: { coupons: boolean } = { coupons: true },
+  options: { coupons: boolean; cache?: RunCache | undefined } = { coupons: true },
 ): Promise<InvoiceRow> => {
   const organizationId = invoice.organizationId;
   const customerTaxes = (await appliedTaxes(tx, organizationId, 'customer', [party.customer.id])).get(party.customer.id) ?? [];
-  const defaultTaxes = await organizationTaxes(tx, organizationId);
+  const defaultTaxes = await (options.cache
+    ? cached(options.cache.defaultTaxes, organizationId, () => organizationTaxes(tx, organizationId))
+    : organizationTaxes(tx, organizationId));
   const taxesOf = (p: PlannedFee) => [p.draft.ownTaxes, p.planTaxes, customerTaxes, defaultTaxes].find((list) => list.length > 0) ?? [];
 
   const coupons: AppliedCouponInput[] = (options.coupons ? await invoicesRepo.activeCouponsOf(tx, organizationId, party.customer.id) : []).map((c) => ({

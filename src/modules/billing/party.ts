@@ -6,6 +6,7 @@ import { selectRows } from '../../db/select.ts';
 import type { Customer } from '../customers/types.ts';
 import { findOrganization } from '../organizations/repository.ts';
 import type { Organization } from '../organizations/types.ts';
+import { cached, type RunCache } from './run-cache.ts';
 
 /** Who an invoice is issued to and by, with the settings that shape it (customer first, then the organization). */
 export interface BillingParty {
@@ -20,14 +21,14 @@ export interface BillingParty {
 }
 
 /** Loads a customer's billing party, locking the customer row: numbering and coupon use happen one invoice at a time. */
-export const loadBillingParty = async (tx: Db, organizationId: string, customerId: string): Promise<BillingParty> => {
+export const loadBillingParty = async (tx: Db, organizationId: string, customerId: string, cache?: RunCache): Promise<BillingParty> => {
   const [customer] = await selectRows<Customer>(
     tx,
     customers,
     sql`customers WHERE organization_id = ${organizationId} AND id = ${customerId} FOR UPDATE`,
   );
   if (!customer) throw new Error(`customer ${customerId} not found`);
-  const organization = await findOrganization(tx, organizationId);
+  const organization = await (cache ? cached(cache.organizations, organizationId, () => findOrganization(tx, organizationId)) : findOrganization(tx, organizationId));
   if (!organization) throw new Error(`organization ${organizationId} not found`);
   const finalizeZero =
     customer.finalizeZeroAmountInvoice === 'inherit'
