@@ -11,9 +11,7 @@ import { loadCustomerViews, type Customer } from '../customers/service.ts';
 import { billingEntityCode } from '../customers/views.ts';
 import { loadFeeViews } from '../fees/service.ts';
 import { findOrganization } from '../organizations/repository.ts';
-import { loadPlanDetails } from '../plans/details.ts';
-import type { SubscriptionView } from '../subscriptions/serialize.ts';
-import * as subscriptionsRepo from '../subscriptions/repository.ts';
+import { loadSubscriptionViews } from '../subscriptions/views.ts';
 import type { Subscription } from '../subscriptions/types.ts';
 import * as repo from './repository.ts';
 import type { CreditView, InvoiceDetailView, InvoiceFilters, InvoiceMetadataRow, InvoiceRow, InvoiceView } from './types.ts';
@@ -129,37 +127,6 @@ export const loadInvoiceViews = async (db: Db, organizationId: string, rows: rea
   }));
 };
 
-/**
- * Subscriptions as an invoice shows them (Lago's subscription JSON without its plan), seen at `now`. The same views the
- * subscriptions service builds for its own answers.
- */
-const subscriptionViews = async (db: Db, organizationId: string, rows: readonly Subscription[], now: Temporal.Instant): Promise<SubscriptionView[]> => {
-  if (rows.length === 0) return [];
-  const organization = await findOrganization(db, organizationId);
-  if (!organization) throw new Error(`organization ${organizationId} not found`);
-  const customerRows = await subscriptionsRepo.customersOf(db, organizationId, rows.map((s) => s.customerId));
-  const details = await loadPlanDetails(db, organizationId, await subscriptionsRepo.plansOf(db, organizationId, rows.map((s) => s.planId)));
-  const previous = await subscriptionsRepo.planCodesOf(
-    db,
-    organizationId,
-    rows.map((s) => s.previousSubscriptionId).filter((id): id is string => id !== null),
-  );
-  const successors = await subscriptionsRepo.pendingSuccessorPlanCodes(db, organizationId, rows.map((s) => s.id));
-  return rows.map((subscription) => {
-    const customer = customerRows.find((c) => c.id === subscription.customerId)!;
-    return {
-      subscription,
-      externalCustomerId: customer.externalId,
-      billingEntityCode: billingEntityCode(organization),
-      timeZone: customer.timezone ?? organization.timezone,
-      plan: details.find((d) => d.plan.id === subscription.planId)!,
-      previousPlanCode: subscription.previousSubscriptionId ? (previous.get(subscription.previousSubscriptionId) ?? null) : null,
-      nextPlanCode: successors.get(subscription.id) ?? null,
-      now,
-    };
-  });
-};
-
 /** Coupon credits with the coupon each came from. */
 const creditViews = async (db: Db, organizationId: string, invoiceId: string): Promise<CreditView[]> => {
   const credits = await repo.creditsOfInvoices(db, organizationId, [invoiceId]);
@@ -190,7 +157,7 @@ export const loadInvoiceDetail = async (db: Db, invoice: InvoiceRow, now: Tempor
           subscriptions,
           sql`subscriptions WHERE organization_id = ${organizationId} AND id IN (${uuidList(subscriptionIds)})`,
         );
-  const views = await subscriptionViews(db, organizationId, subscriptionRows, now);
+  const views = await loadSubscriptionViews(db, organizationId, subscriptionRows, now);
   const viewOf = new Map(views.map((v) => [v.subscription.id, v]));
   const feeRows = await repo.feesOfInvoices(db, organizationId, [invoice.id]);
   return {

@@ -10,16 +10,16 @@ import { paginationMeta, type Page, type PageRequest } from '../../lib/paginatio
 import { err, ok, type Result } from '../../lib/result.ts';
 import { dateToInstant, instantToDate, parseIsoDateTime } from '../../lib/time.ts';
 import { assignCustomerCurrency, findCustomerByExternalId, findOrCreateCustomer } from '../customers/service.ts';
-import { billingEntityCode } from '../customers/views.ts';
 import { findOrganization } from '../organizations/repository.ts';
 import { checkPlanOverrides, createPlanOverride } from '../plans/overrides.ts';
 import type { PlanMetering } from '../plans/metering-settings.ts';
 import type { BillingService } from '../billing/service.ts';
 import { yearlyAmountFactor, type Interval } from '../../billing/periods/index.ts';
-import { findPlanByCode, loadPlanDetails } from '../plans/service.ts';
+import { findPlanByCode } from '../plans/service.ts';
 import type { Plan } from '../plans/types.ts';
 import type { SubscriptionView } from './serialize.ts';
 import * as repo from './repository.ts';
+import { loadSubscriptionViews } from './views.ts';
 import {
   BILLING_TIMES,
   parseStatusFilter,
@@ -36,34 +36,8 @@ const idText = (value: string | number | null | undefined): string => (value ===
 export type SubscriptionBilling = Pick<BillingService, 'runDue' | 'terminate' | 'upgrade' | 'nextDueAt' | 'setNextDue'>;
 
 export const createSubscriptionService = ({ db, metering, billing }: { db: Db; metering: PlanMetering; billing: SubscriptionBilling }) => {
-  /** Everything the JSON of these subscriptions shows: customers, plans with their charges, time zones. */
-  const views = async (tx: Db, ctx: Ctx, rows: Subscription[]): Promise<SubscriptionView[]> => {
-    if (rows.length === 0) return [];
-    const organization = await findOrganization(tx, ctx.organizationId);
-    if (!organization) throw new Error(`organization ${ctx.organizationId} not found`);
-    const customerRows = await repo.customersOf(tx, ctx.organizationId, rows.map((s) => s.customerId));
-    const details = await loadPlanDetails(tx, ctx.organizationId, await repo.plansOf(tx, ctx.organizationId, rows.map((s) => s.planId)));
-    const previousPlanCodes = await repo.planCodesOf(
-      tx,
-      ctx.organizationId,
-      rows.map((s) => s.previousSubscriptionId).filter((id): id is string => id !== null),
-    );
-    const successors = await repo.pendingSuccessorPlanCodes(tx, ctx.organizationId, rows.map((s) => s.id));
-    const now = ctx.clock.now();
-    return rows.map((subscription) => {
-      const customer = customerRows.find((c) => c.id === subscription.customerId)!;
-      return {
-        subscription,
-        externalCustomerId: customer.externalId,
-        billingEntityCode: billingEntityCode(organization),
-        timeZone: customer.timezone ?? organization.timezone,
-        plan: details.find((d) => d.plan.id === subscription.planId)!,
-        previousPlanCode: subscription.previousSubscriptionId ? (previousPlanCodes.get(subscription.previousSubscriptionId) ?? null) : null,
-        nextPlanCode: successors.get(subscription.id) ?? null,
-        now,
-      };
-    });
-  };
+  const views = (tx: Db, ctx: Ctx, rows: Subscription[]): Promise<SubscriptionView[]> =>
+    loadSubscriptionViews(tx, ctx.organizationId, rows, ctx.clock.now());
   const view = async (tx: Db, ctx: Ctx, row: Subscription): Promise<SubscriptionView> => (await views(tx, ctx, [row]))[0]!;
 
   /**
