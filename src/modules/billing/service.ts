@@ -16,7 +16,7 @@ import type { MeteringService } from '../metering/service.ts';
 import { loadPlanDetails } from '../plans/details.ts';
 import type { Plan, PlanDetails } from '../plans/types.ts';
 import type { Subscription } from '../subscriptions/types.ts';
-import { draftFees, timingOf, trialEndOf, type BillingItem, type InvoicingReason } from './fee-drafts.ts';
+import { draftFees, timingOf, trialEndOf, type BillingItem, type FeeDraft, type InvoicingReason, type ItemWindows } from './fee-drafts.ts';
 import { draftNumber, finalizeInvoice, graceEnd, revertInvoiceAmounts, writeInvoiceAmounts, type PlannedFee } from './invoice-writer.ts';
 import { loadBillingParty, subscriptionIssuingDate, type BillingParty } from './party.ts';
 import { cached, newRunCache, type RunCache } from './run-cache.ts';
@@ -61,26 +61,31 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     const issuingDate = periodic ? subscriptionIssuingDate(party, billingDate) : billingDate;
     const drafting = party.gracePeriodDays > 0;
     const invoice = await invoicesRepo.insertInvoice(tx, emptyInvoice(party, items[0]!.details.plan.amountCurrency, issuingDate, stamp));
-    const claimed: { item: BillingItem; rowId: string }[] = [];
+    // Each item is drafted, then claimed with its windows: a claim another invoice already holds (billed before, by a
+    // run that crashed after committing or by another process) drops the item.
+    const planned: PlannedFee[] = [];
+    let claims = 0;
     for (const item of items) {
-      const rowId = newId();
+      const { fees, windows } = await draftFees(tx, metering, organizationId, party.timeZone, item, cache);
       const won = await invoicesRepo.claimInvoiceSubscription(tx, {
         organizationId,
-        id: rowId,
+        id: newId(),
         invoiceId: invoice.id,
         subscriptionId: item.subscription.id,
         invoicingReason: item.reason,
         billingDate: localDateAt(item.at, party.timeZone).toString(),
         timestamp: instantToDate(item.at),
+        ...windowColumns(windows),
         createdAt: stamp,
       });
-      if (won) claimed.push({ item, rowId });
+      if (!won) continue;
+      claims++;
+      planned.push(...fees.map((draft) => plannedFee(draft, item)));
     }
-    if (claimed.length === 0) {
+    if (claims === 0) {
       await invoicesRepo.deleteInvoice(tx, organizationId, invoice.id);
       return null;
     }
-    const planned = await computeFees(tx, party, claimed, cache);
     const computed = await writeInvoiceAmounts(tx, party, invoice, planned, stampAt, { coupons: true, cache });
     if (drafting) {
       // The grace period runs from the billing day, whatever day the invoice is dated.
@@ -94,15 +99,8 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     const planned: PlannedFee[] = [];
     for (const { item, rowId } of claimed) {
       const { fees, windows } = await draftFees(tx, metering, party.organization.id, party.timeZone, item, cache);
-      await invoicesRepo.updateInvoiceSubscription(tx, party.organization.id, rowId, {
-        fromDatetime: windows.fromDatetime ? instantToDate(windows.fromDatetime) : null,
-        toDatetime: windows.toDatetime ? instantToDate(windows.toDatetime) : null,
-        chargesFromDatetime: windows.chargesFromDatetime ? instantToDate(windows.chargesFromDatetime) : null,
-        chargesToDatetime: windows.chargesToDatetime ? instantToDate(windows.chargesToDatetime) : null,
-      });
-      for (const draft of fees) {
-        planned.push({ draft, planId: item.details.plan.id, parentPlanId: item.details.plan.parentId, planTaxes: item.details.taxes });
-      }
+      await invoicesRepo.updateInvoiceSubscription(tx, party.organization.id, rowId, windowColumns(windows));
+      planned.push(...fees.map((draft) => plannedFee(draft, item)));
     }
     return planned;
   };
@@ -360,16 +358,19 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
   const earliestDue = async (organizationId: string, upTo: Temporal.Instant): Promise<DueItem | null> => {
     const limit = instantToDate(upTo).toISOString();
     // Rows another process is working on are skipped (SKIP LOCKED), so that runners share the work instead of waiting.
-    const [sub] = await queryRows<{ at: Date | string; customer_id: string }>(
+    const rows = await queryRows<{ kind: 'subscription' | 'draft'; at: Date | string; customer_id: string; id: string }>(
       db,
-      sql`SELECT next_due_at AS at, customer_id FROM subscriptions
-        WHERE organization_id = ${organizationId} AND next_due_at <= ${limit}::timestamptz ORDER BY next_due_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      sql`WITH s AS (
+          SELECT next_due_at AS at, customer_id, id FROM subscriptions
+          WHERE organization_id = ${organizationId} AND next_due_at <= ${limit}::timestamptz ORDER BY next_due_at LIMIT 1 FOR UPDATE SKIP LOCKED
+        ), d AS (
+          SELECT finalize_at AS at, customer_id, id FROM invoices
+          WHERE organization_id = ${organizationId} AND status = 'draft' AND finalize_at <= ${limit}::timestamptz ORDER BY finalize_at LIMIT 1 FOR UPDATE SKIP LOCKED
+        )
+        SELECT 'subscription' AS kind, * FROM s UNION ALL SELECT 'draft' AS kind, * FROM d`,
     );
-    const [draft] = await queryRows<{ at: Date | string; customer_id: string; id: string }>(
-      db,
-      sql`SELECT finalize_at AS at, customer_id, id FROM invoices
-        WHERE organization_id = ${organizationId} AND status = 'draft' AND finalize_at <= ${limit}::timestamptz ORDER BY finalize_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
-    );
+    const sub = rows.find((r) => r.kind === 'subscription');
+    const draft = rows.find((r) => r.kind === 'draft');
     const instant = (value: Date | string) => Temporal.Instant.fromEpochMilliseconds(new Date(value).getTime());
     // At the same instant, subscriptions go first: a draft finalized then includes what the run just did.
     if (sub && (!draft || compare(instant(sub.at), instant(draft.at)) <= 0)) {
@@ -539,6 +540,20 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
 
   return { runDue, runLive, startClock, terminate, upgrade, refreshDraft, refreshAndFinalize, retry, nextDueAt, setNextDue, issueInvoice, planOf };
 };
+
+const windowColumns = (windows: ItemWindows) => ({
+  fromDatetime: windows.fromDatetime ? instantToDate(windows.fromDatetime) : null,
+  toDatetime: windows.toDatetime ? instantToDate(windows.toDatetime) : null,
+  chargesFromDatetime: windows.chargesFromDatetime ? instantToDate(windows.chargesFromDatetime) : null,
+  chargesToDatetime: windows.chargesToDatetime ? instantToDate(windows.chargesToDatetime) : null,
+});
+
+const plannedFee = (draft: FeeDraft, item: BillingItem): PlannedFee => ({
+  draft,
+  planId: item.details.plan.id,
+  parentPlanId: item.details.plan.parentId,
+  planTaxes: item.details.taxes,
+});
 
 /** A new subscription invoice with nothing computed yet (status generating), issued on a day. */
 const emptyInvoice = (party: BillingParty, currency: string, issuingDate: Temporal.PlainDate, stamp: Date) => ({

@@ -11,6 +11,7 @@ import {
   invoiceSubscriptions,
 } from '../../db/schema/index.ts';
 import { selectRows } from '../../db/select.ts';
+import { insertRows, updateRow } from '../../db/write.ts';
 
 export type InvoiceRow = typeof invoices.$inferSelect;
 export type FeeRow = typeof fees.$inferSelect;
@@ -20,18 +21,12 @@ export type InvoiceAppliedTaxRow = typeof invoiceAppliedTaxes.$inferSelect;
 export type FeeAppliedTaxRow = typeof feeAppliedTaxes.$inferSelect;
 
 export const insertInvoice = async (db: Db, row: typeof invoices.$inferInsert): Promise<InvoiceRow> => {
-  const [created] = await db.insert(invoices).values(row).returning();
+  const [created] = await insertRows<InvoiceRow>(db, invoices, [row], { returning: true });
   return created!;
 };
 
-export const updateInvoice = async (db: Db, organizationId: string, id: string, changes: Partial<InvoiceRow>): Promise<InvoiceRow> => {
-  const [updated] = await db
-    .update(invoices)
-    .set(changes)
-    .where(and(eq(invoices.organizationId, organizationId), eq(invoices.id, id)))
-    .returning();
-  return updated!;
-};
+export const updateInvoice = async (db: Db, organizationId: string, id: string, changes: Partial<InvoiceRow>): Promise<InvoiceRow> =>
+  (await updateRow<InvoiceRow>(db, invoices, organizationId, id, changes))!;
 
 export const findInvoice = async (db: Db, organizationId: string, id: string, lock = false): Promise<InvoiceRow | null> => {
   const [row] = await selectRows<InvoiceRow>(
@@ -51,7 +46,7 @@ export const deleteInvoice = async (db: Db, organizationId: string, id: string):
  * it (the unique key): the work was done, by this process earlier or by another one.
  */
 export const claimInvoiceSubscription = async (db: Db, row: typeof invoiceSubscriptions.$inferInsert): Promise<boolean> => {
-  const inserted = await db.insert(invoiceSubscriptions).values(row).onConflictDoNothing().returning({ id: invoiceSubscriptions.id });
+  const inserted = await insertRows(db, invoiceSubscriptions, [row], { suffix: 'ON CONFLICT DO NOTHING', returning: true });
   return inserted.length > 0;
 };
 
@@ -79,19 +74,19 @@ export const invoiceSubscriptionsOf = async (db: Db, organizationId: string, inv
       );
 
 export const insertFees = async (db: Db, rows: (typeof fees.$inferInsert)[]): Promise<void> => {
-  if (rows.length > 0) await db.insert(fees).values(rows);
+  await insertRows(db, fees, rows);
 };
 
 export const insertFeeAppliedTaxes = async (db: Db, rows: (typeof feeAppliedTaxes.$inferInsert)[]): Promise<void> => {
-  if (rows.length > 0) await db.insert(feeAppliedTaxes).values(rows);
+  await insertRows(db, feeAppliedTaxes, rows);
 };
 
 export const insertInvoiceAppliedTaxes = async (db: Db, rows: (typeof invoiceAppliedTaxes.$inferInsert)[]): Promise<void> => {
-  if (rows.length > 0) await db.insert(invoiceAppliedTaxes).values(rows);
+  await insertRows(db, invoiceAppliedTaxes, rows);
 };
 
 export const insertCredits = async (db: Db, rows: (typeof credits.$inferInsert)[]): Promise<void> => {
-  if (rows.length > 0) await db.insert(credits).values(rows);
+  await insertRows(db, credits, rows);
 };
 
 export const feesOfInvoices = async (db: Db, organizationId: string, invoiceIds: readonly string[]): Promise<FeeRow[]> =>
