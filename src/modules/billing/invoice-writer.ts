@@ -12,6 +12,7 @@ import type { Tax } from '../taxes/types.ts';
 import { organizationTaxes } from '../usage/repository.ts';
 import type { FeeDraft } from './fee-drafts.ts';
 import type { BillingParty } from './party.ts';
+import { recordDomainEvent } from '../domain-events/record.ts';
 import { cached, type RunCache } from './run-cache.ts';
 
 const pad3 = (n: number) => String(n).padStart(3, '0');
@@ -241,6 +242,13 @@ export const finalizeInvoice = async (tx: Db, party: BillingParty, invoice: Invo
     party.organization.documentNumbering === 'per_organization'
       ? `${prefix}-${now.toZonedDateTimeISO(party.organization.timezone).toPlainDate().toString().slice(0, 7).replace('-', '')}-${pad3(next.organization)}`
       : `${prefix}-${pad3(party.customer.sequentialId)}-${pad3(next.customer)}`;
+  await recordDomainEvent(tx, {
+    organizationId: invoice.organizationId,
+    type: invoice.invoiceType === 'one_off' ? 'invoice.one_off_created' : 'invoice.created',
+    objectType: 'invoice',
+    objectId: invoice.id,
+    at: now,
+  });
   return invoicesRepo.updateInvoice(tx, invoice.organizationId, invoice.id, {
     status: 'finalized',
     number,

@@ -20,6 +20,7 @@ import { draftFees, timingOf, trialEndOf, type BillingItem, type FeeDraft, type 
 import { draftNumber, finalizeInvoice, graceEnd, revertInvoiceAmounts, writeInvoiceAmounts, type PlannedFee } from './invoice-writer.ts';
 import { loadBillingParty, subscriptionIssuingDate, type BillingParty } from './party.ts';
 import { cached, newRunCache, type RunCache } from './run-cache.ts';
+import { recordDomainEvent } from '../domain-events/record.ts';
 
 const compare = Temporal.Instant.compare;
 /** Customers the live clock bills at once on PostgreSQL (a pool's connections are shared with the API). */
@@ -89,6 +90,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     const computed = await writeInvoiceAmounts(tx, party, invoice, planned, stampAt, { coupons: true, cache });
     if (drafting) {
       // The grace period runs from the billing day, whatever day the invoice is dated.
+      await recordDomainEvent(tx, { organizationId, type: 'invoice.drafted', objectType: 'invoice', objectId: invoice.id, at: stampAt });
       return invoicesRepo.updateInvoice(tx, organizationId, invoice.id, { status: 'draft', finalizeAt: instantToDate(graceEnd(party, billingDate)) });
     }
     return finalizeInvoice(tx, party, computed, stampAt);
@@ -243,6 +245,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
       sql`UPDATE subscriptions SET trial_ended_at = ${instantToDate(trialEnd).toISOString()}::timestamptz
         WHERE organization_id = ${subscription.organizationId} AND id = ${subscription.id}`,
     );
+    await recordDomainEvent(tx, { organizationId: subscription.organizationId, type: 'subscription.trial_ended', objectType: 'subscription', objectId: subscription.id, at: trialEnd });
     return { ...subscription, trialEndedAt: instantToDate(trialEnd) };
   };
 
@@ -268,6 +271,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
       sql`UPDATE subscriptions SET status = 'terminated', terminated_at = ${instantToDate(at).toISOString()}::timestamptz, next_due_at = NULL,
         updated_at = ${stamp.toISOString()}::timestamptz WHERE organization_id = ${subscription.organizationId} AND id = ${subscription.id}`,
     );
+    await recordDomainEvent(tx, { organizationId: subscription.organizationId, type: 'subscription.terminated', objectType: 'subscription', objectId: subscription.id, at: stampAt });
     return { ...subscription, status: 'terminated', terminatedAt: instantToDate(at), nextDueAt: null, updatedAt: stamp };
   };
 
@@ -316,6 +320,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
       sql`UPDATE subscriptions SET status = 'active', started_at = ${instantToDate(startedAt).toISOString()}::timestamptz,
         updated_at = ${stamp.toISOString()}::timestamptz WHERE organization_id = ${subscription.organizationId} AND id = ${subscription.id}`,
     );
+    await recordDomainEvent(tx, { organizationId: subscription.organizationId, type: 'subscription.started', objectType: 'subscription', objectId: subscription.id, at: stampAt });
     return { ...subscription, status: 'active', startedAt: instantToDate(startedAt), updatedAt: stamp };
   };
 

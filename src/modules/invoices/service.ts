@@ -13,6 +13,7 @@ import { findCustomerByExternalId } from '../customers/service.ts';
 import { billingEntityCode } from '../customers/views.ts';
 import { findOrganization } from '../organizations/repository.ts';
 import * as queries from './queries.ts';
+import { recordDomainEvent } from '../domain-events/record.ts';
 import * as repo from './repository.ts';
 import {
   checkMetadataEntry,
@@ -151,6 +152,9 @@ export const createInvoiceService = ({ db, billing }: { db: Db; billing: Invoice
           paymentOverdue: invoice.paymentOverdue && paymentStatus !== 'succeeded',
           updatedAt: now,
         });
+        if (paymentStatus !== invoice.paymentStatus) {
+          await recordDomainEvent(tx, { organizationId: ctx.organizationId, type: 'invoice.payment_status_updated', objectType: 'invoice', objectId: invoice.id, at: ctx.clock.now() });
+        }
       }
       if (metadata !== null) {
         const replaced = await replaceMetadata(tx, invoice, metadata, now);
@@ -252,6 +256,7 @@ export const createInvoiceService = ({ db, billing }: { db: Db; billing: Invoice
         updatedAt: now,
       });
       await recreditCoupons(tx, invoice, now);
+      await recordDomainEvent(tx, { organizationId: ctx.organizationId, type: 'invoice.voided', objectType: 'invoice', objectId: invoice.id, at: ctx.clock.now() });
       return ok(await detail(tx, ctx, voided));
     });
 

@@ -20,6 +20,7 @@ import type { Plan } from '../plans/types.ts';
 import type { SubscriptionView } from './serialize.ts';
 import * as repo from './repository.ts';
 import { loadSubscriptionViews } from './views.ts';
+import { recordDomainEvent } from '../domain-events/record.ts';
 import {
   BILLING_TIMES,
   parseStatusFilter,
@@ -155,6 +156,9 @@ export const createSubscriptionService = ({ db, metering, billing }: { db: Db; m
           createdAt: stamp,
           updatedAt: stamp,
         });
+        if (!startsLater) {
+          await recordDomainEvent(tx, { organizationId: ctx.organizationId, type: 'subscription.started', objectType: 'subscription', objectId: subscription.id, at: now });
+        }
         return ok(await view(tx, ctx, subscription));
       }),
     );
@@ -208,6 +212,7 @@ export const createSubscriptionService = ({ db, metering, billing }: { db: Db; m
     if (!isUpgrade) {
       // Only the latest downgrade stands.
       await repo.cancelPending(tx, ctx.organizationId, { planIds: [], previousIds: [current.id], exceptIds: [successor.id] }, stamp);
+      await recordDomainEvent(tx, { organizationId: ctx.organizationId, type: 'subscription.updated', objectType: 'subscription', objectId: current.id, at: now });
       return ok(await view(tx, ctx, current));
     }
     await billing.upgrade(tx, current, successor, now, now);
@@ -240,6 +245,8 @@ export const createSubscriptionService = ({ db, metering, billing }: { db: Db; m
       if (!subscription) return err(notFound('subscription'));
       if (pending) {
         const canceled = await repo.updateSubscription(tx, ctx.organizationId, subscription.id, { status: 'canceled', canceledAt: stamp, nextDueAt: null, updatedAt: stamp });
+        // Lago reports a canceled pending subscription as terminated.
+        await recordDomainEvent(tx, { organizationId: ctx.organizationId, type: 'subscription.terminated', objectType: 'subscription', objectId: canceled.id, at: now });
         return ok(await view(tx, ctx, canceled));
       }
       const [plan] = await repo.plansOf(tx, ctx.organizationId, [subscription.planId]);
@@ -288,6 +295,7 @@ export const createSubscriptionService = ({ db, metering, billing }: { db: Db; m
       }
       if (!errors.empty) return err(errors.toError());
       let updated = await repo.updateSubscription(tx, ctx.organizationId, subscription.id, changes);
+      await recordDomainEvent(tx, { organizationId: ctx.organizationId, type: 'subscription.updated', objectType: 'subscription', objectId: updated.id, at: now });
       if (updated.nextDueAt !== null || updated.status === 'pending') {
         const [plan] = await repo.plansOf(tx, ctx.organizationId, [updated.planId]);
         const customer = (await repo.customersOf(tx, ctx.organizationId, [updated.customerId]))[0]!;
