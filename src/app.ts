@@ -26,9 +26,11 @@ import { createEventService } from './modules/events/service.ts';
 import { eventRoutes } from './modules/events/routes.ts';
 import { createUsageService } from './modules/usage/service.ts';
 import { usageRoutes } from './modules/usage/routes.ts';
+import { createPastUsageService } from './modules/usage/past-usage.ts';
 import { createBillingService } from './modules/billing/service.ts';
 import { createInvoiceService } from './modules/invoices/service.ts';
 import { invoiceRoutes } from './modules/invoices/routes.ts';
+import { createInvoicePreviewService } from './modules/invoices/preview.ts';
 import { createFeeService } from './modules/fees/service.ts';
 import { feeRoutes } from './modules/fees/routes.ts';
 
@@ -50,9 +52,11 @@ export const createServices = (database: Database) => {
   const subscriptions = createSubscriptionService({ db, metering, billing });
   const events = createEventService({ db, metering });
   const usage = createUsageService({ db, metering });
+  const pastUsage = createPastUsageService({ db });
   const invoices = createInvoiceService({ db, billing });
+  const invoicePreviews = createInvoicePreviewService({ db, billing });
   const fees = createFeeService({ db });
-  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events, usage, billing, invoices, fees };
+  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events, usage, pastUsage, billing, invoices, invoicePreviews, fees };
 };
 export type Services = ReturnType<typeof createServices>;
 
@@ -71,8 +75,8 @@ export const createHttp = (services: Services, options: { logger: FastifyServerO
       addOnRoutes(services.addOns),
       subscriptionRoutes(services.subscriptions),
       eventRoutes(services.events),
-      usageRoutes(services.usage),
-      invoiceRoutes(services.invoices),
+      usageRoutes(services.usage, services.pastUsage),
+      invoiceRoutes(services.invoices, services.invoicePreviews),
       feeRoutes(services.fees),
     ],
   });

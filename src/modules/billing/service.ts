@@ -526,11 +526,14 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     const party = await loadBillingParty(tx, invoice.organizationId, invoice.customerId);
     await revertInvoiceAmounts(tx, invoice, now);
     const rows = await invoicesRepo.invoiceSubscriptionsOf(tx, invoice.organizationId, [invoice.id]);
-    const subs = await selectRows<Subscription>(
-      tx,
-      subscriptionsTable,
-      sql`subscriptions WHERE organization_id = ${invoice.organizationId} AND id IN (${sql.join(rows.map((r) => sql`${r.subscriptionId}::uuid`), sql`, `)})`,
-    );
+    const subs =
+      rows.length === 0
+        ? []
+        : await selectRows<Subscription>(
+            tx,
+            subscriptionsTable,
+            sql`subscriptions WHERE organization_id = ${invoice.organizationId} AND id IN (${sql.join(rows.map((r) => sql`${r.subscriptionId}::uuid`), sql`, `)})`,
+          );
     const claimed: { item: BillingItem; rowId: string }[] = [];
     for (const row of rows) {
       const subscription = subs.find((s) => s.id === row.subscriptionId)!;

@@ -1,9 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { sendError } from '../../http/errors.ts';
 import { respond } from '../../http/reply.ts';
 import { errorResponses, listOf, wrapped } from '../../http/schemas.ts';
 import { parsePageRequest, type Page } from '../../lib/pagination.ts';
 import { InvoiceDetailObject, InvoiceObject, serializeInvoice, serializeInvoiceDetail } from './serialize.ts';
+import type { InvoicePreviewService } from './preview.ts';
+import { InvoicePreviewObject, serializeInvoicePreview } from './preview-serialize.ts';
+import { InvoicePreviewBody, parsePreviewRequest } from './preview-types.ts';
 import type { InvoiceDetailView, InvoiceService, InvoiceView } from './service.ts';
 import { InvoiceCreateBody, InvoiceListQuery, InvoiceUpdateBody, InvoiceVoidBody, type InvoiceListQueryInput } from './types.ts';
 
@@ -17,7 +21,7 @@ const scalar = (value: unknown) => (typeof value === 'string' ? value : undefine
 const pageOf = (query: InvoiceListQueryInput) => parsePageRequest({ page: scalar(query.page), per_page: scalar(query.per_page) });
 
 export const invoiceRoutes =
-  (invoices: InvoiceService): FastifyPluginAsyncTypebox =>
+  (invoices: InvoiceService, previews: InvoicePreviewService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['invoices'];
     const single = { 200: InvoiceResponse, 403: Type.Ref('ErrorBody'), ...errorResponses };
@@ -25,6 +29,19 @@ export const invoiceRoutes =
 
     app.post('/invoices', { schema: { tags, body: InvoiceCreateBody, response: single } }, async (request, reply) =>
       respond(reply, await invoices.create(request.ctx, request.body.invoice), one),
+    );
+    app.post(
+      '/invoices/preview',
+      { schema: { tags, body: InvoicePreviewBody, response: { 200: wrapped('invoice', InvoicePreviewObject), ...errorResponses } } },
+      async (request, reply) => {
+        const parsed = parsePreviewRequest(request.body);
+        if (!parsed.ok) {
+          // Lago's own 400 bodies for a `coupons` that is not a list and a `subscriptions` that is not an object.
+          if (parsed.error.kind === 'bad_request') return reply.status(400).send({ status: 400, error: parsed.error.error });
+          return sendError(reply, parsed.error.error);
+        }
+        return respond(reply, await previews.preview(request.ctx, parsed.value), (preview) => ({ invoice: serializeInvoicePreview(preview) }));
+      },
     );
     app.get('/invoices', { schema: { tags, querystring: InvoiceListQuery, response: listResponse } }, async (request, reply) => {
       const query = request.query as InvoiceListQueryInput;
