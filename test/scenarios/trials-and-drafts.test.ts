@@ -173,6 +173,25 @@ describe('scenarios: trials, drafts and grace periods', () => {
     assert.deepEqual(january!.billing_periods.map((p) => p.external_subscription_id).sort(), ['sa', 'sb']);
   });
 
+  test('two subscriptions of one customer on the same plan with usage: one invoice, each its own fees', async () => {
+    const s = await story(t, { clock: '2024-01-01T00:00:00Z' });
+    const calls = await s.metric({ code: 'calls', aggregation_type: 'count_agg' });
+    await s.plan({ code: 'pro', amount_cents: 1_000, charges: [{ billable_metric_id: calls, charge_model: 'standard', properties: { amount: '1' }, min_amount_cents: 500 }] });
+    await s.subscribe({ external_customer_id: 'acme', plan_code: 'pro', external_id: 'one' });
+    await s.subscribe({ external_customer_id: 'acme', plan_code: 'pro', external_id: 'two' });
+    await s.event('one', 'calls', '2024-01-10T00:00:00Z');
+    for (let i = 0; i < 3; i++) await s.event('two', 'calls', '2024-01-11T00:00:00Z');
+    await s.advance('2024-02-01T00:00:00Z');
+    const [january, ...rest] = await s.invoices('acme');
+    assert.equal(rest.length, 0);
+    assert.equal(january!.status, 'finalized');
+    const bySubscription = (sub: string) =>
+      january!.fees.filter((f) => f.external_subscription_id === sub).map((f) => [f.item.type, f.amount_cents]).sort();
+    assert.deepEqual(bySubscription('one'), [['charge', 100], ['charge', 400], ['subscription', 1_000]]);
+    assert.deepEqual(bySubscription('two'), [['charge', 200], ['charge', 300], ['subscription', 1_000]]);
+    assert.equal(january!.fees_amount_cents, 3_000);
+  });
+
   test('advancing the clock twice over the same days bills nothing twice', async () => {
     const s = await story(t, { clock: '2024-01-01T00:00:00Z' });
     await s.plan({ code: 'pro', amount_cents: 1_000 });

@@ -294,7 +294,7 @@ export const draftFees = async (
         );
         const { charge } = chargeDetails;
         const drafts: FeeDraft[] = lines.map((line) => ({
-          key: `charge:${charge.id}:${line.filterId ?? ''}:${line.group.key}`,
+          key: `charge:${subscription.id}:${charge.id}:${line.filterId ?? ''}:${line.group.key}`,
           feeType: 'charge',
           subscriptionId: subscription.id,
           chargeId: charge.id,
@@ -328,7 +328,7 @@ export const draftFees = async (
             const parent = drafts[0]!;
             drafts.push({
               ...parent,
-              key: `true_up:${charge.id}`,
+              key: `true_up:${subscription.id}:${charge.id}`,
               chargeFilterId: null,
               trueUpParentKey: parent.key,
               groupedBy: {},
