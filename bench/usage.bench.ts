@@ -138,7 +138,7 @@ for (const target of TARGETS) {
       }
       rawTimes.sort((a, b) => a - b);
       console.log(
-        `  ${size.toExponential(0).replace('e+', 'e').padStart(4)} events   current_usage p50 ${percentile(times, 50).toFixed(1)} ms  p99 ${percentile(times, 99).toFixed(1)} ms   ` +
+        `  ${size.toExponential(0).replace('e+', 'e').padStart(4)} events   current_usage p50 ${percentile(times, 50).toFixed(1)} ms  p95 ${percentile(times, 95).toFixed(1)} ms  p99 ${percentile(times, 99).toFixed(1)} ms  max ${times.at(-1)!.toFixed(1)} ms   ` +
           `plain SQL over raw events ${percentile(rawTimes, 50).toFixed(0)} ms   (loaded in ${loaded.toFixed(1)} s, aggregated in ${folded.toFixed(1)} s; total ${first.customer_usage.amount_cents} cents)`,
       );
     } finally {

@@ -20,13 +20,15 @@ const dialect = new PgDialect();
 const statementNames = new Map<string, string>();
 
 /**
- * queryRows for a hot statement whose text does not vary with its data: on a PostgreSQL pool it runs as a named
- * prepared statement, parsed once per connection (its parse and plan cost more than the work of a small batch). Inside
- * a transaction, or on PGlite, it runs as queryRows does.
+ * queryRows for a hot statement whose text does not vary with its data (arrays as one parameter, never a list of
+ * them): on PostgreSQL it runs as a named prepared statement, parsed and planned once per connection (more than the
+ * work of the statement itself for a small read). On PGlite it runs as queryRows does.
  */
 export const queryRowsPrepared = async <T>(db: Db, query: SQL): Promise<T[]> => {
-  const client = (db as { $client?: unknown }).$client;
-  if (!(client instanceof pg.Pool)) return queryRows<T>(db, query);
+  // The pool at the root; inside a transaction, its own connection (prepared statements live per connection, and
+  // node-postgres remembers which ones each connection has).
+  const client = (db as { session?: { client?: unknown } }).session?.client ?? (db as { $client?: unknown }).$client;
+  if (!(client instanceof pg.Pool) && !(client instanceof pg.Client)) return queryRows<T>(db, query);
   const { sql: text, params } = dialect.sqlToQuery(query);
   let name = statementNames.get(text);
   if (!name) {

@@ -1,7 +1,7 @@
 import { getTableColumns, getTableName, sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './database.ts';
-import { queryRows } from './query.ts';
+import { queryRows, queryRowsPrepared } from './query.ts';
 
 interface Selection {
   list: SQL;
@@ -29,9 +29,9 @@ const selectionOf = (table: PgTable): Selection => {
  * For hot read paths: the column list is built once per table, where Drizzle's query builder rebuilds it on every call
  * (about 0.6 ms per query on a small VM, more than PostgreSQL spends answering).
  */
-export const selectRows = async <T>(db: Db, table: PgTable, rest: SQL): Promise<T[]> => {
+export const selectRows = async <T>(db: Db, table: PgTable, rest: SQL, options: { prepared?: boolean } = {}): Promise<T[]> => {
   const { list, columns } = selectionOf(table);
-  const rows = await queryRows<Record<string, unknown>>(db, sql`SELECT ${list} FROM ${rest}`);
+  const rows = await (options.prepared ? queryRowsPrepared : queryRows)<Record<string, unknown>>(db, sql`SELECT ${list} FROM ${rest}`);
   for (const row of rows) {
     for (const [key, column] of columns) {
       const value = row[key];
@@ -39,4 +39,44 @@ export const selectRows = async <T>(db: Db, table: PgTable, rest: SQL): Promise<
     }
   }
   return rows as T[];
+};
+
+const aliased = (table: PgTable, prefix: string, from: string): { list: SQL; columns: Selection['columns'] } => {
+  const columns = Object.entries(getTableColumns(table));
+  return {
+    list: sql.raw(columns.map(([key, column]) => `"${from}"."${column.name}" AS "${prefix}${key}"`).join(', ')),
+    columns: columns.map(([key, column]) => [key, column]),
+  };
+};
+
+const pick = <T>(row: Record<string, unknown>, prefix: string, columns: Selection['columns']): T => {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of columns) {
+    const value = row[`${prefix}${key}`];
+    out[key] = value === null || value === undefined ? value : column.mapFromDriverValue(value);
+  }
+  return out as T;
+};
+
+/**
+ * selectRows for two tables joined in `rest` (whose text must not vary with its values: arrays as one parameter) (each named by its table name there): rows of both, shaped as Drizzle
+ * shapes them; the second is null where a LEFT JOIN found nothing (its `id` is null).
+ */
+export const selectPair = async <A, B>(db: Db, first: PgTable, second: PgTable, rest: SQL): Promise<[A, B | null][]> => {
+  const a = aliased(first, 'a.', getTableName(first));
+  const b = aliased(second, 'b.', getTableName(second));
+  // Stable text (callers pass values as parameters): prepared once per connection.
+  const rows = await queryRowsPrepared<Record<string, unknown>>(db, sql`SELECT ${a.list}, ${b.list} FROM ${rest}`);
+  return rows.map((row) => [pick<A>(row, 'a.', a.columns), row['b.id'] === null || row['b.id'] === undefined ? null : pick<B>(row, 'b.', b.columns)]);
+};
+
+/**
+ * selectRows over a subquery named after the table that adds a `tag` and a `tag_id` column to the table's columns
+ * (a UNION of several ways to reach the same table): each row with its tag.
+ */
+export const selectTagged = async <T>(db: Db, table: PgTable, rest: SQL): Promise<{ tag: string; tagId: string | null; row: T }[]> => {
+  const t = aliased(table, 't.', getTableName(table));
+  const name = getTableName(table);
+  const rows = await queryRowsPrepared<Record<string, unknown>>(db, sql`SELECT "${sql.raw(name)}".tag, "${sql.raw(name)}".tag_id, ${t.list} FROM ${rest}`);
+  return rows.map((row) => ({ tag: row.tag as string, tagId: (row.tag_id as string | null) ?? null, row: pick<T>(row, 't.', t.columns) }));
 };

@@ -29,8 +29,25 @@ export interface PlannedFee {
   planTaxes: Tax[];
 }
 
+/** An invoice's amounts, computed from its fees: the caller writes them with its next change of the invoice. */
+export type InvoiceTotals = Pick<
+  InvoiceRow,
+  | 'feesAmountCents'
+  | 'couponsAmountCents'
+  | 'progressiveBillingCreditAmountCents'
+  | 'subTotalExcludingTaxesAmountCents'
+  | 'taxesAmountCents'
+  | 'taxesRate'
+  | 'subTotalIncludingTaxesAmountCents'
+  | 'creditNotesAmountCents'
+  | 'prepaidCreditAmountCents'
+  | 'totalAmountCents'
+  | 'updatedAt'
+>;
+
 /**
- * Computes an invoice's coupons, taxes and totals from its fees and writes them: fees with their taxes, the invoice's
+ * Computes an invoice's coupons, taxes and totals from its fees and writes them (the totals themselves are answered, to
+ * be written with the caller's next change of the invoice, its finalization most often: one statement): fees with their taxes, the invoice's
  * taxes, coupon credits and the coupons' new state. Taxes follow Lago's precedence: the fee's own object (charge,
  * commitment), else the plan's, else the customer's, else the organization's defaults.
  */
@@ -41,7 +58,7 @@ export const writeInvoiceAmounts = async (
   planned: readonly PlannedFee[],
   now: Temporal.Instant,
   options: { coupons: boolean; cache?: RunCache | undefined } = { coupons: true },
-): Promise<InvoiceRow> => {
+): Promise<InvoiceTotals> => {
   const organizationId = invoice.organizationId;
   const customerTaxes = (await appliedTaxes(tx, organizationId, 'customer', [party.customer.id])).get(party.customer.id) ?? [];
   const defaultTaxes = await (options.cache
@@ -185,7 +202,7 @@ export const writeInvoiceAmounts = async (
       updatedAt: stamp,
     });
   }
-  return invoicesRepo.updateInvoice(tx, organizationId, invoice.id, {
+  const totals: InvoiceTotals = {
     feesAmountCents: amounts.feesAmountCents,
     couponsAmountCents: amounts.couponsAmountCents,
     progressiveBillingCreditAmountCents: amounts.progressiveBillingCreditAmountCents,
@@ -197,7 +214,8 @@ export const writeInvoiceAmounts = async (
     prepaidCreditAmountCents: amounts.prepaidCreditAmountCents,
     totalAmountCents: amounts.totalAmountCents,
     updatedAt: stamp,
-  });
+  };
+  return totals;
 };
 
 /**
@@ -231,10 +249,17 @@ export const revertInvoiceAmounts = async (tx: Db, invoice: InvoiceRow, now: Tem
  * Finalizes an invoice as Lago does: the next number of the customer's (or organization's) sequence, payment status
  * succeeded when nothing is due, and an invoice of zero closed instead when the customer does not finalize those.
  */
-export const finalizeInvoice = async (tx: Db, party: BillingParty, invoice: InvoiceRow, now: Temporal.Instant): Promise<InvoiceRow> => {
+export const finalizeInvoice = async (
+  tx: Db,
+  party: BillingParty,
+  current: InvoiceRow,
+  now: Temporal.Instant,
+  pending: Partial<InvoiceRow> = {},
+): Promise<InvoiceRow> => {
   const stamp = instantToDate(now);
+  const invoice = { ...current, ...pending };
   if (invoice.totalAmountCents === 0n && !party.finalizeZeroAmountInvoice) {
-    return invoicesRepo.updateInvoice(tx, invoice.organizationId, invoice.id, { status: 'closed', finalizeAt: null, updatedAt: stamp });
+    return invoicesRepo.updateInvoice(tx, invoice.organizationId, invoice.id, { ...pending, status: 'closed', finalizeAt: null, updatedAt: stamp });
   }
   const next = await invoicesRepo.nextSequentialIds(tx, invoice.organizationId, party.customer.id);
   const prefix = party.organization.documentNumberPrefix;
@@ -250,6 +275,7 @@ export const finalizeInvoice = async (tx: Db, party: BillingParty, invoice: Invo
     at: now,
   });
   return invoicesRepo.updateInvoice(tx, invoice.organizationId, invoice.id, {
+    ...pending,
     status: 'finalized',
     number,
     sequentialId: next.customer,

@@ -126,8 +126,8 @@ export const createOneOffInvoice = async (db: Db, ctx: Ctx, input: OneOffInput):
       createdAt: stamp,
       updatedAt: stamp,
     });
-    const computed = await writeInvoiceAmounts(tx, party, invoice, planned, now, { coupons: false });
+    const totals = await writeInvoiceAmounts(tx, party, invoice, planned, now, { coupons: false });
     // Lago finalizes one-off invoices at once, zero or not.
-    return ok(await finalizeInvoice(tx, { ...party, finalizeZeroAmountInvoice: true }, computed, now));
+    return ok(await finalizeInvoice(tx, { ...party, finalizeZeroAmountInvoice: true }, invoice, now, totals));
   });
 

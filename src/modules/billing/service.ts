@@ -87,13 +87,17 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
       await invoicesRepo.deleteInvoice(tx, organizationId, invoice.id);
       return null;
     }
-    const computed = await writeInvoiceAmounts(tx, party, invoice, planned, stampAt, { coupons: true, cache });
+    const totals = await writeInvoiceAmounts(tx, party, invoice, planned, stampAt, { coupons: true, cache });
     if (drafting) {
       // The grace period runs from the billing day, whatever day the invoice is dated.
       await recordDomainEvent(tx, { organizationId, type: 'invoice.drafted', objectType: 'invoice', objectId: invoice.id, at: stampAt });
-      return invoicesRepo.updateInvoice(tx, organizationId, invoice.id, { status: 'draft', finalizeAt: instantToDate(graceEnd(party, billingDate)) });
+      return invoicesRepo.updateInvoice(tx, organizationId, invoice.id, {
+        ...totals,
+        status: 'draft',
+        finalizeAt: instantToDate(graceEnd(party, billingDate)),
+      });
     }
-    return finalizeInvoice(tx, party, computed, stampAt);
+    return finalizeInvoice(tx, party, invoice, stampAt, totals);
   };
 
   /** Drafts the fees of claimed items and records each item's windows on its invoice_subscriptions row. */
@@ -543,7 +547,8 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
       });
     }
     const planned = await computeFees(tx, party, claimed);
-    return writeInvoiceAmounts(tx, party, invoice, planned, now);
+    const totals = await writeInvoiceAmounts(tx, party, invoice, planned, now);
+    return invoicesRepo.updateInvoice(tx, invoice.organizationId, invoice.id, totals);
   };
 
   return { runDue, runLive, startClock, terminate, upgrade, refreshDraft, refreshAndFinalize, retry, nextDueAt, setNextDue, issueInvoice, planOf };

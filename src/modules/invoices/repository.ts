@@ -136,20 +136,21 @@ export const clearComputedParts = async (db: Db, organizationId: string, invoice
   await db.execute(sql`DELETE FROM invoice_applied_taxes WHERE organization_id = ${organizationId} AND invoice_id = ${invoiceId}`);
 };
 
-/** The next number in the customer's (and the organization's) sequence of finalized invoices. */
+/** The next number in the customer's (and the organization's) sequence of finalized invoices, taken for good. */
 export const nextSequentialIds = async (
   db: Db,
   organizationId: string,
   customerId: string,
 ): Promise<{ customer: number; organization: number }> => {
-  // Finalizations of one organization take their numbers one at a time: two customers' invoices finalized at once
-  // must not both take the next organization-wide number.
-  await db.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${organizationId}, 7216000010))`);
   const [row] = await queryRows<{ customer: number; organization: number }>(
     db,
-    sql`SELECT
-        (SELECT coalesce(max(sequential_id), 0) + 1 FROM invoices WHERE organization_id = ${organizationId} AND customer_id = ${customerId})::int AS customer,
-        (SELECT coalesce(max(organization_sequential_id), 0) + 1 FROM invoices WHERE organization_id = ${organizationId})::int AS organization`,
+    sql`WITH c AS (
+        UPDATE customers SET invoices_sequence = invoices_sequence + 1 WHERE organization_id = ${organizationId} AND id = ${customerId}
+        RETURNING invoices_sequence
+      ), o AS (
+        UPDATE organizations SET invoices_sequence = invoices_sequence + 1 WHERE id = ${organizationId} RETURNING invoices_sequence
+      )
+      SELECT c.invoices_sequence AS customer, o.invoices_sequence AS organization FROM c, o`,
   );
   return row!;
 };

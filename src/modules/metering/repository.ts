@@ -485,7 +485,7 @@ export const readAggregateStates = async (
 ): Promise<AggregateStateRow[]> => {
   const columns = rangeArrays(reads);
   if (columns.read.length === 0) return [];
-  return queryRows<AggregateStateRow>(
+  return queryRowsPrepared<AggregateStateRow>(
     db,
     sql`SELECT r.read, a.dims, sum(a.events_count)::text AS events_count, sum(a.valued_count)::text AS valued_count,
         sum(a.value_sum)::text AS value_sum, max(a.value_max)::text AS value_max,
@@ -528,7 +528,7 @@ export const readUniqueStates = async (
 ): Promise<UniqueStateRow[]> => {
   const columns = rangeArrays(reads);
   if (columns.read.length === 0) return [];
-  return queryRows<UniqueStateRow>(
+  return queryRowsPrepared<UniqueStateRow>(
     db,
     sql`SELECT DISTINCT ON (r.read, u.dims, u.value) r.read, u.dims, u.value,
         (extract(epoch FROM u.last_at) * 1000)::bigint::text AS last_at_ms, u.last_is_add
@@ -580,7 +580,7 @@ export const rawEventsForReads = async (
         ],
   );
   if (parts.length === 0) return [];
-  return queryRows<StoredEventRow & { read: number }>(
+  return queryRowsPrepared<StoredEventRow & { read: number }>(
     db,
     sql`SELECT read, id, transaction_id, external_subscription_id, code, timestamp_ms, properties, precise_total_amount_cents
       FROM (${sql.join(parts, sql` UNION ALL `)}) AS raw

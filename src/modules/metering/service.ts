@@ -74,8 +74,8 @@ export const createMeteringService = ({ db }: { db: Db }) => {
     settings(tx, organizationId, await repo.shareMeteringLock(tx, organizationId), codes);
 
   /** The settings of these codes for reading usage (no lock: a change lands atomically with its rebuilt aggregates). */
-  const settingsFor = async (tx: Db, organizationId: string, codes: readonly string[]): Promise<Map<string, MeteringConfig>> =>
-    settings(tx, organizationId, await repo.meteringVersion(tx, organizationId), codes);
+  const settingsFor = async (tx: Db, organizationId: string, codes: readonly string[], version?: bigint): Promise<Map<string, MeteringConfig>> =>
+    settings(tx, organizationId, version ?? (await repo.meteringVersion(tx, organizationId)), codes);
 
   const measure = (config: MeteringConfig, event: MeteredEvent): Result<Measure, EventValueError> => {
     const value = eventValue(config, { code: event.code, timestamp: Math.floor(event.timestampMs / 1000), properties: event.properties });

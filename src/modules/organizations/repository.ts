@@ -31,7 +31,7 @@ export const findByKeyDigest = async (
 };
 
 export const findOrganization = async (db: Db, id: string): Promise<Organization | null> => {
-  const [row] = await selectRows<Organization>(db, organizations, sql`organizations WHERE id = ${id}`);
+  const [row] = await selectRows<Organization>(db, organizations, sql`organizations WHERE id = ${id}`, { prepared: true });
   return row ?? null;
 };
 

@@ -26,6 +26,7 @@ export const loadPlanChargesForUsage = async (
       WHERE charges.organization_id = ${organizationId} AND charges.plan_id = ${planId}
         AND (charges.deleted_at IS NULL OR charges.deleted_at = plans.deleted_at)
       ORDER BY charges.position, charges.created_at, charges.id`,
+    { prepared: true },
   );
   const ids = charges.map((c) => c.id);
   const metrics = await metricsByIds(db, organizationId, charges.map((c) => c.billableMetricId));
@@ -39,6 +40,7 @@ export const loadPlanChargesForUsage = async (
             WHERE charge_filters.organization_id = ${organizationId} AND charge_filters.charge_id = ANY(${arrayParam(ids)}::uuid[])
               AND (charge_filters.deleted_at IS NULL OR charge_filters.deleted_at = charges.deleted_at)
             ORDER BY charge_filters.position, charge_filters.created_at, charge_filters.id`,
+          { prepared: true },
         );
   const chargeTaxes = withTaxes ? await appliedTaxes(db, organizationId, 'charge', ids) : new Map<string, Tax[]>();
   const planTaxes = withTaxes ? ((await appliedTaxes(db, organizationId, 'plan', [planId])).get(planId) ?? []) : [];

@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import { arrayParam, queryRows } from '../../db/query.ts';
-import { selectRows } from '../../db/select.ts';
-import { billableMetricFilters, billableMetrics, plans, subscriptions, taxes } from '../../db/schema/index.ts';
+import { selectPair, selectRows, selectTagged } from '../../db/select.ts';
+import { billableMetricFilters, billableMetrics, customers, plans, subscriptions, taxes } from '../../db/schema/index.ts';
+import type { Customer } from '../customers/types.ts';
 import type { Tax } from '../taxes/types.ts';
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
@@ -10,27 +11,63 @@ export type PlanRow = typeof plans.$inferSelect;
 export type MetricRow = typeof billableMetrics.$inferSelect;
 
 /**
- * The customer's active subscription with this external id (Lago's `customer.active_subscriptions.find_by`): pending,
- * terminated and canceled ones do not count, nor another customer's.
+ * The customer with this external id and its active subscription with this one, in one round trip (current usage is
+ * read often): the subscription is null when the customer has none by that id.
  */
-export const findActiveSubscription = async (
+export const findCustomerAndActiveSubscription = async (
   db: Db,
   organizationId: string,
-  customerId: string,
-  externalId: string,
-): Promise<SubscriptionRow | null> => {
-  const [row] = await selectRows<SubscriptionRow>(
+  externalCustomerId: string,
+  externalSubscriptionId: string,
+): Promise<{ customer: Customer; subscription: SubscriptionRow | null } | null> => {
+  const [row] = await selectPair<Customer, SubscriptionRow>(
     db,
+    customers,
     subscriptions,
-    sql`subscriptions WHERE organization_id = ${organizationId} AND customer_id = ${customerId} AND external_id = ${externalId}
-      AND status = 'active'
-      ORDER BY started_at DESC, id LIMIT 1`,
+    sql`customers LEFT JOIN LATERAL (
+        SELECT * FROM subscriptions WHERE subscriptions.organization_id = customers.organization_id AND subscriptions.customer_id = customers.id
+          AND subscriptions.external_id = ${externalSubscriptionId} AND subscriptions.status = 'active'
+        ORDER BY subscriptions.started_at DESC, subscriptions.id LIMIT 1
+      ) subscriptions ON true
+      WHERE customers.organization_id = ${organizationId} AND customers.external_id = ${externalCustomerId} AND customers.deleted_at IS NULL`,
   );
-  return row ?? null;
+  return row ? { customer: row[0], subscription: row[1] } : null;
+};
+
+/**
+ * The taxes current usage may apply, in one round trip: each charge's, the plan's, the customer's and the
+ * organization's defaults (each list ordered by name, as Lago shows them).
+ */
+export const usageTaxes = async (
+  db: Db,
+  organizationId: string,
+  scope: { chargeIds: readonly string[]; planId: string; customerId: string },
+): Promise<{ charges: Map<string, Tax[]>; plan: Tax[]; customer: Tax[]; organization: Tax[] }> => {
+  const rows = await selectTagged<Tax>(
+    db,
+    taxes,
+    sql`(SELECT 'charge' AS tag, j.charge_id::text AS tag_id, taxes.* FROM charge_taxes j JOIN taxes ON taxes.organization_id = j.organization_id AND taxes.id = j.tax_id
+        WHERE j.organization_id = ${organizationId} AND j.charge_id = ANY(${arrayParam([...scope.chargeIds])}::uuid[])
+      UNION ALL
+      SELECT 'plan', NULL, taxes.* FROM plan_taxes j JOIN taxes ON taxes.organization_id = j.organization_id AND taxes.id = j.tax_id
+        WHERE j.organization_id = ${organizationId} AND j.plan_id = ${scope.planId}
+      UNION ALL
+      SELECT 'customer', NULL, taxes.* FROM customer_taxes j JOIN taxes ON taxes.organization_id = j.organization_id AND taxes.id = j.tax_id
+        WHERE j.organization_id = ${organizationId} AND j.customer_id = ${scope.customerId}
+      UNION ALL
+      SELECT 'organization', NULL, taxes.* FROM taxes WHERE taxes.organization_id = ${organizationId} AND taxes.applied_to_organization) taxes
+      ORDER BY taxes.name, taxes.id`,
+  );
+  const result = { charges: new Map<string, Tax[]>(scope.chargeIds.map((id) => [id, []])), plan: [] as Tax[], customer: [] as Tax[], organization: [] as Tax[] };
+  for (const { tag, tagId, row } of rows) {
+    if (tag === 'charge') result.charges.get(tagId!)?.push(row);
+    else result[tag as 'plan' | 'customer' | 'organization'].push(row);
+  }
+  return result;
 };
 
 export const findPlan = async (db: Db, organizationId: string, id: string): Promise<PlanRow | null> => {
-  const [row] = await selectRows<PlanRow>(db, plans, sql`plans WHERE organization_id = ${organizationId} AND id = ${id}`);
+  const [row] = await selectRows<PlanRow>(db, plans, sql`plans WHERE organization_id = ${organizationId} AND id = ${id}`, { prepared: true });
   return row ?? null;
 };
 

@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import { Temporal } from 'temporal-polyfill';
 import type { MeteringConfig } from '../../billing/aggregation/metric-config.ts';
 import { currentUsageWindow, type BillingTime, type Interval, type SubscriptionTiming } from '../../billing/periods/index.ts';
@@ -6,14 +5,11 @@ import { NO_PROJECTION, periodRatio, projectLine, type LineProjection } from '..
 import { summarizeCharge, type ChargeTotals } from '../../billing/usage/summary.ts';
 import { taxesAmountCents } from '../../billing/usage/taxes.ts';
 import type { Db } from '../../db/database.ts';
-import { transact } from '../../db/transaction.ts';
 import type { Ctx } from '../../lib/context.ts';
 import { notAllowed, notFound } from '../../lib/errors.ts';
 import { Decimal } from '../../lib/money.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { dateToInstant } from '../../lib/time.ts';
-import { appliedTaxes } from '../taxes/repository.ts';
-import { findCustomerByExternalId } from '../customers/service.ts';
 import type { MeteringService } from '../metering/service.ts';
 import { createBatchedWindowReader } from '../metering/usage-reader.ts';
 import { findOrganization } from '../organizations/repository.ts';
@@ -54,19 +50,18 @@ const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 
 export const createUsageService = ({ db, metering }: { db: Db; metering: MeteringService }) => {
   const report = async (ctx: Ctx, externalCustomerId: string, request: UsageRequest, projected: boolean): Promise<Result<UsageReport>> =>
-    transact(db, async (tx) => {
-      // One snapshot for every read: a batch of events committed meanwhile is counted whole or not at all.
-      await tx.execute(sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`);
-      const customer = await findCustomerByExternalId(tx, ctx.organizationId, externalCustomerId);
-      if (!customer) return err(notFound('customer'));
-      const subscription =
-        request.externalSubscriptionId === ''
-          ? null
-          : await repo.findActiveSubscription(tx, ctx.organizationId, customer.id, request.externalSubscriptionId);
+    // One snapshot for every read (a batch of events committed meanwhile is counted whole or not at all), taken by the
+    // transaction's first statement; nothing is written, so an error answer needs no rollback.
+    db.transaction(async (txRaw): Promise<Result<UsageReport>> => {
+      const tx = txRaw as unknown as Db;
+      const found = await repo.findCustomerAndActiveSubscription(tx, ctx.organizationId, externalCustomerId, request.externalSubscriptionId);
+      if (!found) return err(notFound('customer'));
+      const { customer } = found;
+      const subscription = request.externalSubscriptionId === '' ? null : found.subscription;
       if (!subscription?.startedAt) return err(notAllowed('no_active_subscription'));
       const plan = await repo.findPlan(tx, ctx.organizationId, subscription.planId);
       if (!plan) throw new Error(`plan ${subscription.planId} of subscription ${subscription.id} not found`);
-      const details = await loadPlanChargesForUsage(tx, ctx.organizationId, plan.id, request.applyTaxes);
+      const details = await loadPlanChargesForUsage(tx, ctx.organizationId, plan.id, false);
       const { metrics } = details;
 
       const selector = request.charges;
@@ -102,7 +97,7 @@ export const createUsageService = ({ db, metering }: { db: Db; metering: Meterin
       const currency = plan.amountCurrency;
 
       const codes = [...new Set(charges.map(({ charge }) => metrics.get(charge.billableMetricId)?.code).filter((c): c is string => !!c))];
-      const configs = await metering.settingsFor(tx, ctx.organizationId, codes);
+      const configs = await metering.settingsFor(tx, ctx.organizationId, codes, organization.meteringVersion);
       const declared = await repo.declaredFilterValues(tx, ctx.organizationId, [...metrics.keys()]);
       const ratio = projected ? periodRatio(window.fromDatetime, window.toDatetime, now, timeZone) : 0;
       // Charges ask for their windows side by side: one batch of statements reads them all, each window once.
@@ -163,13 +158,16 @@ export const createUsageService = ({ db, metering }: { db: Db; metering: Meterin
       const amountCents = computed.reduce((sum, c) => sum + c.report.totals.amountCents, 0n);
       let taxesCents = 0n;
       if (request.applyTaxes) {
-        const customerTaxes = (await appliedTaxes(tx, ctx.organizationId, 'customer', [customer.id])).get(customer.id) ?? [];
-        const organizationTaxes = await repo.organizationTaxes(tx, ctx.organizationId);
+        const taxes = await repo.usageTaxes(tx, ctx.organizationId, {
+          chargeIds: computed.map(({ details: d }) => d.charge.id),
+          planId: plan.id,
+          customerId: customer.id,
+        });
         // The taxes of a charge's usage: the charge's own, else the plan's, else the customer's, else the organization's.
         taxesCents = taxesAmountCents(
           computed.map(({ details: d, report: r }) => {
-            const taxes = [d.taxes, details.planTaxes, customerTaxes, organizationTaxes].find((list) => list.length > 0) ?? [];
-            return { amountCents: r.totals.amountCents, rates: taxes.map((t) => new Decimal(t.rate)) };
+            const applied = [taxes.charges.get(d.charge.id) ?? [], taxes.plan, taxes.customer, taxes.organization].find((list) => list.length > 0) ?? [];
+            return { amountCents: r.totals.amountCents, rates: applied.map((t) => new Decimal(t.rate)) };
           }),
         );
       }
@@ -185,7 +183,7 @@ export const createUsageService = ({ db, metering }: { db: Db; metering: Meterin
         projectedAmountCents: projected ? computed.reduce((sum, c) => sum + c.report.totals.projectedAmountCents, 0n) : null,
         charges: computed.map((c) => c.report),
       });
-    });
+    }, { isolationLevel: 'repeatable read', accessMode: 'read only' });
 
   /** GET /customers/{external_customer_id}/current_usage */
   const current = (ctx: Ctx, externalCustomerId: string, request: UsageRequest) => report(ctx, externalCustomerId, request, false);
