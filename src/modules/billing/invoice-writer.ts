@@ -290,3 +290,34 @@ export const finalizeInvoice = async (
 /** When a draft issued on `issuingDate` leaves its grace period: 00:00 in the customer's zone, `grace` days later. */
 export const graceEnd = (party: BillingParty, issuingDate: Temporal.PlainDate): Temporal.Instant =>
   startOfLocalDay(issuingDate.add({ days: party.gracePeriodDays }), party.timeZone);
+
+/** A new invoice with nothing computed yet (status generating), issued on a day. */
+export const emptyInvoice = (party: BillingParty, currency: string, issuingDate: Temporal.PlainDate, stamp: Date, invoiceType = 'subscription') => ({
+  organizationId: party.organization.id,
+  id: newId(),
+  customerId: party.customer.id,
+  number: draftNumber(party),
+  invoiceType,
+  status: 'generating',
+  paymentStatus: 'pending',
+  currency,
+  issuingDate: issuingDate.toString(),
+  paymentDueDate: issuingDate.add({ days: party.netPaymentTerm }).toString(),
+  netPaymentTerm: party.netPaymentTerm,
+  feesAmountCents: 0n,
+  couponsAmountCents: 0n,
+  progressiveBillingCreditAmountCents: 0n,
+  subTotalExcludingTaxesAmountCents: 0n,
+  taxesAmountCents: 0n,
+  taxesRate: '0',
+  subTotalIncludingTaxesAmountCents: 0n,
+  creditNotesAmountCents: 0n,
+  prepaidCreditAmountCents: 0n,
+  totalAmountCents: 0n,
+  totalPaidAmountCents: 0n,
+  errorDetails: [] as unknown[],
+  versionNumber: 4,
+  paymentOverdue: false,
+  createdAt: stamp,
+  updatedAt: stamp,
+});

@@ -12,9 +12,8 @@ import type { InvoiceRow } from '../invoices/repository.ts';
 import * as invoicesRepo from '../invoices/repository.ts';
 import { appliedTaxes, findTaxesByCodes } from '../taxes/repository.ts';
 import type { FeeDraft } from './fee-drafts.ts';
-import { draftNumber, finalizeInvoice, writeInvoiceAmounts, type PlannedFee } from './invoice-writer.ts';
+import { emptyInvoice, finalizeInvoice, writeInvoiceAmounts, type PlannedFee } from './invoice-writer.ts';
 import { loadBillingParty } from './party.ts';
-import { newId } from '../../lib/ids.ts';
 import { localDateAt } from '../../billing/periods/index.ts';
 
 export interface OneOffFeeInput {
@@ -97,35 +96,7 @@ export const createOneOffInvoice = async (db: Db, ctx: Ctx, input: OneOffInput):
 
     const stamp = instantToDate(now);
     const issuingDate = localDateAt(now, party.timeZone);
-    const invoice = await invoicesRepo.insertInvoice(tx, {
-      organizationId: ctx.organizationId,
-      id: newId(),
-      customerId: customer.id,
-      number: draftNumber(party),
-      invoiceType: 'one_off',
-      status: 'generating',
-      paymentStatus: 'pending',
-      currency: currency!,
-      issuingDate: issuingDate.toString(),
-      paymentDueDate: issuingDate.add({ days: party.netPaymentTerm }).toString(),
-      netPaymentTerm: party.netPaymentTerm,
-      feesAmountCents: 0n,
-      couponsAmountCents: 0n,
-      progressiveBillingCreditAmountCents: 0n,
-      subTotalExcludingTaxesAmountCents: 0n,
-      taxesAmountCents: 0n,
-      taxesRate: '0',
-      subTotalIncludingTaxesAmountCents: 0n,
-      creditNotesAmountCents: 0n,
-      prepaidCreditAmountCents: 0n,
-      totalAmountCents: 0n,
-      totalPaidAmountCents: 0n,
-      errorDetails: [],
-      versionNumber: 4,
-      paymentOverdue: false,
-      createdAt: stamp,
-      updatedAt: stamp,
-    });
+    const invoice = await invoicesRepo.insertInvoice(tx, emptyInvoice(party, currency!, issuingDate, stamp, 'one_off'));
     const totals = await writeInvoiceAmounts(tx, party, invoice, planned, now, { coupons: false });
     // Lago finalizes one-off invoices at once, zero or not.
     return ok(await finalizeInvoice(tx, { ...party, finalizeZeroAmountInvoice: true }, invoice, now, totals));

@@ -17,7 +17,7 @@ import { loadPlanDetails } from '../plans/details.ts';
 import type { Plan, PlanDetails } from '../plans/types.ts';
 import type { Subscription } from '../subscriptions/types.ts';
 import { draftFees, timingOf, trialEndOf, type BillingItem, type FeeDraft, type InvoicingReason, type ItemWindows } from './fee-drafts.ts';
-import { draftNumber, finalizeInvoice, graceEnd, revertInvoiceAmounts, writeInvoiceAmounts, type PlannedFee } from './invoice-writer.ts';
+import { emptyInvoice, finalizeInvoice, graceEnd, revertInvoiceAmounts, writeInvoiceAmounts, type PlannedFee } from './invoice-writer.ts';
 import { loadBillingParty, subscriptionIssuingDate, type BillingParty } from './party.ts';
 import { cached, newRunCache, type RunCache } from './run-cache.ts';
 import { recordDomainEvent } from '../domain-events/record.ts';
@@ -566,37 +566,6 @@ const plannedFee = (draft: FeeDraft, item: BillingItem): PlannedFee => ({
   planId: item.details.plan.id,
   parentPlanId: item.details.plan.parentId,
   planTaxes: item.details.taxes,
-});
-
-/** A new subscription invoice with nothing computed yet (status generating), issued on a day. */
-const emptyInvoice = (party: BillingParty, currency: string, issuingDate: Temporal.PlainDate, stamp: Date) => ({
-  organizationId: party.organization.id,
-  id: newId(),
-  customerId: party.customer.id,
-  number: draftNumber(party),
-  invoiceType: 'subscription',
-  status: 'generating',
-  paymentStatus: 'pending',
-  currency,
-  issuingDate: issuingDate.toString(),
-  paymentDueDate: issuingDate.add({ days: party.netPaymentTerm }).toString(),
-  netPaymentTerm: party.netPaymentTerm,
-  feesAmountCents: 0n,
-  couponsAmountCents: 0n,
-  progressiveBillingCreditAmountCents: 0n,
-  subTotalExcludingTaxesAmountCents: 0n,
-  taxesAmountCents: 0n,
-  taxesRate: '0',
-  subTotalIncludingTaxesAmountCents: 0n,
-  creditNotesAmountCents: 0n,
-  prepaidCreditAmountCents: 0n,
-  totalAmountCents: 0n,
-  totalPaidAmountCents: 0n,
-  errorDetails: [] as unknown[],
-  versionNumber: 4,
-  paymentOverdue: false,
-  createdAt: stamp,
-  updatedAt: stamp,
 });
 
 const plansById = (tx: Db, organizationId: string, ids: readonly string[]) =>

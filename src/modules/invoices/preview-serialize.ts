@@ -4,7 +4,7 @@ import { CustomerObject } from '../customers/serialize.ts';
 import { FeeItemSchema, serializeFee } from '../fees/serialize.ts';
 import { serializeSubscription, SubscriptionObject } from '../subscriptions/serialize.ts';
 import type { InvoicePreview } from './preview.ts';
-import { InvoiceObject, serializeInvoice } from './serialize.ts';
+import { InvoiceObject, serializeCredit, serializeInvoice } from './serialize.ts';
 
 const Uuid = Type.String({ format: 'uuid' });
 const DateTime = Type.String({ format: 'date-time' });
@@ -99,20 +99,7 @@ export const serializeInvoicePreview = ({ detail, transient, newCustomer }: Invo
     status: 'finalized',
     payment_status: 'pending',
     customer: newCustomer ? { ...customer, sequential_id: null } : customer,
-    credits: detail.credits.map(({ credit, coupon }) => ({
-      lago_id: credit.id,
-      amount_cents: Number(credit.amountCents),
-      amount_currency: credit.amountCurrency,
-      before_taxes: credit.beforeTaxes,
-      item: {
-        lago_item_id: coupon?.id ?? null,
-        type: 'coupon',
-        code: coupon?.code ?? null,
-        name: coupon?.name ?? null,
-        description: coupon?.description ?? null,
-      },
-      invoice: { lago_id: credit.invoiceId, payment_status: 'pending' },
-    })),
+    credits: detail.credits.map((c) => serializeCredit(c, 'pending')),
     applied_taxes: applied_taxes.map((t) => ({ ...t, created_at: null })),
     subscriptions: detail.subscriptions.map(serializeSubscription),
     fees: detail.fees.map((view) => ({ ...serializeFee(view, { appliedTaxes: false }), created_at: null })),

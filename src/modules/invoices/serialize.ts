@@ -141,7 +141,7 @@ const serializeAppliedTax = (t: InvoiceAppliedTaxRow) => ({
 });
 
 /** A coupon credit as Lago's `V1::CreditSerializer` prints it (the coupon as the item). */
-const serializeCredit = ({ credit, coupon }: CreditView, paymentStatus: string) => ({
+export const serializeCredit = ({ credit, coupon }: CreditView, paymentStatus: string) => ({
   lago_id: credit.id,
   amount_cents: Number(credit.amountCents),
   amount_currency: credit.amountCurrency,
