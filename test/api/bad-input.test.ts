@@ -31,6 +31,7 @@ describe('bad input across the catalog', () => {
       plan: { name: 'Basic', code: 'basic', interval: 'monthly', amount_cents: 1000, amount_currency: 'EUR', pay_in_advance: false },
     });
     await post('/api/v1/customers', { customer: { external_id: 'cus_1', currency: 'EUR' } });
+    await post('/api/v1/subscriptions', { subscription: { external_customer_id: 'cus_1', plan_code: 'basic', external_id: 'live' } });
     await post('/api/v1/coupons', {
       coupon: { name: 'Welcome', code: 'welcome', coupon_type: 'percentage', percentage_rate: '10', frequency: 'once', expiration: 'no_expiration' },
     });
@@ -115,6 +116,12 @@ describe('bad input across the catalog', () => {
     ['applying a coupon to an unknown customer', 'POST', '/api/v1/applied_coupons', { applied_coupon: { external_customer_id: 'nobody', coupon_code: 'welcome' } }, 404, notFound('customer_not_found')],
     ['updating an unknown metric', 'PUT', '/api/v1/billable_metrics/nope', { billable_metric: { name: 'x' } }, 404, notFound('billable_metric_not_found')],
     ['deleting an unknown add-on', 'DELETE', '/api/v1/add_ons/nope', undefined, 404, notFound('add_on_not_found')],
+    ['ending a subscription before tomorrow', 'PUT', '/api/v1/subscriptions/live', { subscription: { ending_at: '2024-05-01T12:00:00Z' } }, 422, unprocessable({ ending_at: ['invalid_date'] })],
+    ['an ending date that is no date', 'PUT', '/api/v1/subscriptions/live', { subscription: { ending_at: 'soon' } }, 422, unprocessable({ ending_at: ['invalid_date'] })],
+    ['updating an unknown subscription', 'PUT', '/api/v1/subscriptions/nope', { subscription: { name: 'x' } }, 404, notFound('subscription_not_found')],
+    ['terminating an unknown subscription', 'DELETE', '/api/v1/subscriptions/nope', undefined, 404, notFound('subscription_not_found')],
+    ['an unknown credit note choice', 'DELETE', '/api/v1/subscriptions/live?on_termination_credit_note=cash', undefined, 422, unprocessable({ on_termination_credit_note: ['invalid_value'] })],
+    ['an unknown invoice', 'GET', '/api/v1/invoices/00000000-0000-0000-0000-000000000000', undefined, 404, notFound('invoice_not_found')],
     // Duplicates
     ['a taken metric code', 'POST', '/api/v1/billable_metrics', { billable_metric: { name: 'S2', code: 'storage', aggregation_type: 'count_agg' } }, 422, unprocessable({ code: ['value_already_exist'] })],
     ['a taken plan code', 'POST', '/api/v1/plans', plan({ code: 'basic' }), 422, unprocessable({ code: ['value_already_exist'] })],

@@ -92,6 +92,9 @@ describe('isolation between organizations', () => {
     ['PUT', () => '/api/v1/coupons/welcome', { coupon: { name: 'stolen' } }, 'coupon_not_found'],
     ['DELETE', () => '/api/v1/coupons/welcome', undefined, 'coupon_not_found'],
     ['GET', () => '/api/v1/subscriptions/sub_1', undefined, 'subscription_not_found'],
+    ['PUT', () => '/api/v1/subscriptions/sub_1', { subscription: { name: 'stolen' } }, 'subscription_not_found'],
+    ['DELETE', () => '/api/v1/subscriptions/sub_1', undefined, 'subscription_not_found'],
+    ['DELETE', () => '/api/v1/subscriptions/sub_1?status=pending', undefined, 'subscription_not_found'],
     // References to the owner's objects from the intruder's own requests
     ['POST', () => '/api/v1/applied_coupons', { applied_coupon: { external_customer_id: 'cus_1', coupon_code: 'welcome' } }, 'customer_not_found'],
     ['POST', () => '/api/v1/subscriptions', { subscription: { external_customer_id: 'cus_x', plan_code: 'basic', external_id: 'sub_x' } }, 'plan_not_found'],
