@@ -10,6 +10,26 @@ const pgErrorField = (error: unknown, field: 'code' | 'constraint'): string | un
   return undefined;
 };
 
+/**
+ * True when PostgreSQL gave up a transaction to break a deadlock (40P01) or a serialization conflict (40001): nothing
+ * of it was kept, and running it again is the standard answer.
+ */
+export const isTransientConflict = (error: unknown): boolean => {
+  const code = pgErrorField(error, 'code');
+  return code === '40P01' || code === '40001';
+};
+
+/** Runs a whole transaction, and again (up to `attempts` times in all) when PostgreSQL aborted it to break a conflict. */
+export const retryingConflicts = async <T>(work: () => Promise<T>, attempts = 3): Promise<T> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts || !isTransientConflict(error)) throw error;
+    }
+  }
+};
+
 /** True when a write lost a race on a unique key: the caller answers as if its own check had seen the duplicate. */
 export const isUniqueViolation = (error: unknown): boolean => pgErrorField(error, 'code') === '23505';
 

@@ -5,6 +5,7 @@ import { isBillingDay, localDateAt, startOfLocalDay } from '../../billing/period
 import { nextBillingDate } from '../../billing/periods/schedule.ts';
 import type { Db } from '../../db/database.ts';
 import { queryRows } from '../../db/query.ts';
+import { retryingConflicts } from '../../db/errors.ts';
 import { plans, subscriptions as subscriptionsTable } from '../../db/schema/index.ts';
 import { selectRows } from '../../db/select.ts';
 import { systemClock } from '../../lib/clock.ts';
@@ -401,8 +402,12 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
         const item = await earliestDue(organizationId, upTo);
         if (!item) return;
         try {
-          if (item.kind === 'draft') await finalizeDueDraft(organizationId, item.invoiceId!, item.at, stamp);
-          else await runCustomerWork(organizationId, item.customerId, item.at, stamp, cache);
+          // A deadlock with a concurrent change (a plan deleted meanwhile) is run again, not recorded as a failure.
+          await retryingConflicts(() =>
+            item.kind === 'draft'
+              ? finalizeDueDraft(organizationId, item.invoiceId!, item.at, stamp)
+              : runCustomerWork(organizationId, item.customerId, item.at, stamp, cache),
+          );
         } catch (error) {
           // One customer's failure must not hold up the others: it is recorded where it can be seen and retried, and
           // the clock moves on.

@@ -148,9 +148,11 @@ export const nextSequentialIds = async (
         UPDATE customers SET invoices_sequence = invoices_sequence + 1 WHERE organization_id = ${organizationId} AND id = ${customerId}
         RETURNING invoices_sequence
       ), o AS (
-        UPDATE organizations SET invoices_sequence = invoices_sequence + 1 WHERE id = ${organizationId} RETURNING invoices_sequence
+        INSERT INTO organization_invoice_counters AS k (organization_id, last_sequential_id) VALUES (${organizationId}, 1)
+        ON CONFLICT (organization_id) DO UPDATE SET last_sequential_id = k.last_sequential_id + 1
+        RETURNING last_sequential_id
       )
-      SELECT c.invoices_sequence AS customer, o.invoices_sequence AS organization FROM c, o`,
+      SELECT c.invoices_sequence AS customer, o.last_sequential_id AS organization FROM c, o`,
   );
   return row!;
 };
