@@ -33,10 +33,44 @@ import { invoiceRoutes } from './modules/invoices/routes.ts';
 import { createInvoicePreviewService } from './modules/invoices/preview.ts';
 import { createFeeService } from './modules/fees/service.ts';
 import { feeRoutes } from './modules/fees/routes.ts';
+import { createWebhookEndpointService } from './modules/webhook-endpoints/service.ts';
+import { webhookEndpointRoutes } from './modules/webhook-endpoints/routes.ts';
+import { setOutboxWriter } from './db/transaction.ts';
+import { createWebhookDelivery, type DeliverySettings } from './modules/webhooks/delivery.ts';
+import { createWebhookService } from './modules/webhooks/service.ts';
+import { webhookRoutes } from './modules/webhooks/routes.ts';
+import { createDocumentService } from './modules/documents/service.ts';
+import { documentFileRoutes, documentRoutes } from './modules/documents/routes.ts';
+import { loadSigningKeys } from './modules/webhook-endpoints/signing-keys.ts';
+import { DEFAULT_WEBHOOK_SETTINGS } from './config.ts';
+import { createOutboxWriter } from './modules/webhooks/outbox.ts';
+import { systemClock } from './lib/clock.ts';
+import { instantToDate } from './lib/time.ts';
+
+/** Webhook delivery settings from the configuration, Billow's defaults for what it leaves out. */
+const deliverySettings = (config: Pick<Config, 'webhooks' | 'publicUrl' | 'host' | 'port'> | Record<string, never>): DeliverySettings => {
+  const webhooks = { ...DEFAULT_WEBHOOK_SETTINGS, ...('webhooks' in config ? config.webhooks : {}) };
+  return {
+    attempts: webhooks.attempts,
+    timeoutMs: webhooks.timeoutMs,
+    backoffUnitMs: webhooks.backoffUnitMs,
+    issuer: publicUrl(config),
+    batchSize: 20,
+  };
+};
+
+/** The API's public URL: configured, or where this process listens. */
+export const publicUrl = (config: Partial<Pick<Config, 'publicUrl' | 'host' | 'port'>>): string =>
+  config.publicUrl ?? `http://${config.host ?? '127.0.0.1'}:${config.port ?? 3000}`;
 
 /** Builds every service over one database. The only place that wires Billow together. */
-export const createServices = (database: Database) => {
+export const createServices = (
+  database: Database,
+  options: { webhooks: DeliverySettings; publicUrl: () => string } = { webhooks: deliverySettings({}), publicUrl: () => publicUrl({}) },
+) => {
   const { db } = database;
+  // Webhook-worthy changes are written to the outbox as their transactions commit.
+  setOutboxWriter(db, createOutboxWriter(() => instantToDate(systemClock.now())));
   const organizations = createOrganizationService({ db });
   const taxes = createTaxService({ db });
   const metering = createMeteringService({ db });
@@ -56,7 +90,11 @@ export const createServices = (database: Database) => {
   const invoices = createInvoiceService({ db, billing });
   const invoicePreviews = createInvoicePreviewService({ db, billing });
   const fees = createFeeService({ db });
-  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events, usage, pastUsage, billing, invoices, invoicePreviews, fees };
+  const webhookEndpoints = createWebhookEndpointService({ db });
+  const webhookDelivery = createWebhookDelivery({ db, settings: options.webhooks, signingKeys: loadSigningKeys });
+  const webhooks = createWebhookService({ db, delivery: webhookDelivery });
+  const documents = createDocumentService({ db, publicUrl: options.publicUrl, clock: systemClock });
+  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events, usage, pastUsage, billing, invoices, invoicePreviews, fees, webhookEndpoints, webhookDelivery, webhooks, documents };
 };
 export type Services = ReturnType<typeof createServices>;
 
@@ -78,7 +116,11 @@ export const createHttp = (services: Services, options: { logger: FastifyServerO
       usageRoutes(services.usage, services.pastUsage),
       invoiceRoutes(services.invoices, services.invoicePreviews),
       feeRoutes(services.fees),
+      webhookEndpointRoutes(services.webhookEndpoints),
+      webhookRoutes(services.webhooks),
+      documentRoutes(services.documents),
     ],
+    publicRoutes: [documentFileRoutes(services.documents)],
   });
 
 export const openDatabase = async (config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Database> =>
@@ -95,12 +137,20 @@ export interface App {
 export const createApp = async (config: Config, database?: Database): Promise<App> => {
   const db = database ?? (await openDatabase(config));
   await migrate(db);
-  const services = createServices(db);
+  // Where this process is reached: configured, or known once it listens (PORT=0 picks a free port).
+  let reachedAt = publicUrl(config);
+  const services = createServices(db, { webhooks: deliverySettings(config), publicUrl: () => reachedAt });
   const http = await createHttp(services, {
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimitBytes: config.bodyLimitBytes,
     adminKey: config.adminKey,
   });
+  if (!config.publicUrl) {
+    http.addHook('onListen', async () => {
+      const address = http.server.address();
+      if (address && typeof address === 'object') reachedAt = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    });
+  }
   // Usage aggregates appended by ingestion are folded into their hourly, daily and monthly rows in the background.
   const stopCompactor =
     config.compactionIntervalMs > 0
@@ -111,12 +161,24 @@ export const createApp = async (config: Config, database?: Database): Promise<Ap
     (config.billingClockIntervalMs ?? 0) > 0
       ? services.billing.startClock(config.billingClockIntervalMs!, (error) => http.log.error({ err: error }, 'billing run failed'))
       : async () => {};
+  // Webhooks leave the outbox as soon as their transactions commit, and again on their retry schedule.
+  const webhookInterval = config.webhooks?.deliveryIntervalMs ?? 0;
+  const stopWebhookDelivery =
+    webhookInterval > 0
+      ? services.webhookDelivery.start(webhookInterval, (error) => http.log.error({ err: error }, 'webhook delivery failed'))
+      : async () => {};
+  // Every finalized invoice gets its PDF (and invoice.generated) in the background, as in Lago.
+  const documentInterval = config.documentIntervalMs ?? 0;
+  const stopDocuments =
+    documentInterval > 0 ? services.documents.start(documentInterval, (error) => http.log.error({ err: error }, 'document rendering failed')) : async () => {};
   return {
     database: db,
     services,
     http,
     close: async () => {
       await http.close();
+      await stopDocuments();
+      await stopWebhookDelivery();
       await stopBillingClock();
       await stopCompactor();
       await db.close();

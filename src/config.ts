@@ -20,7 +20,24 @@ export interface Config {
    * with test clocks).
    */
   billingClockIntervalMs?: number;
+  /** How often PDFs of newly finalized invoices are rendered (absent or 0: only on download). */
+  documentIntervalMs?: number;
+  /** The API's public URL: the `iss` of JWT webhook signatures and the base of document links. */
+  publicUrl?: string;
+  /** Webhook delivery: how often the outbox is polled (absent or 0: no delivery worker), attempts, timeout, backoff. */
+  webhooks?: Partial<WebhookSettings>;
 }
+
+export interface WebhookSettings {
+  deliveryIntervalMs: number;
+  /** Attempts in all before a webhook is failed (Lago: 3; Billow 8, about 80 minutes). */
+  attempts: number;
+  timeoutMs: number;
+  /** One second of the retry schedule; tests shrink it. */
+  backoffUnitMs: number;
+}
+
+export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = { deliveryIntervalMs: 0, attempts: 8, timeoutMs: 30_000, backoffUnitMs: 1_000 };
 
 export class ConfigError extends Error {}
 
@@ -36,6 +53,13 @@ const bodyLimit = (value: string | undefined): number => {
   if (value === undefined || value.trim() === '') return 1_048_576;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1024) throw new ConfigError(`BILLOW_BODY_LIMIT_BYTES must be an integer of at least 1024, got "${value}"`);
+  return n;
+};
+
+const positiveInteger = (name: string, value: string | undefined, fallback: number, max: number): number => {
+  if (value === undefined || value.trim() === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new ConfigError(`${name} must be an integer from 1 to ${max}, got "${value}"`);
   return n;
 };
 
@@ -57,5 +81,12 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     bodyLimitBytes: bodyLimit(env.BILLOW_BODY_LIMIT_BYTES),
     compactionIntervalMs: 1_000,
     billingClockIntervalMs: 60_000,
+    documentIntervalMs: 2_000,
+    publicUrl: nonEmpty(env.BILLOW_API_URL) ?? undefined,
+    webhooks: {
+      deliveryIntervalMs: 500,
+      attempts: positiveInteger('BILLOW_WEBHOOK_ATTEMPTS', env.BILLOW_WEBHOOK_ATTEMPTS, DEFAULT_WEBHOOK_SETTINGS.attempts, 25),
+      timeoutMs: positiveInteger('BILLOW_WEBHOOK_TIMEOUT_SECONDS', env.BILLOW_WEBHOOK_TIMEOUT_SECONDS, 30, 600) * 1000,
+    },
   };
 };

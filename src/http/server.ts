@@ -16,6 +16,8 @@ export interface ServerOptions {
   organizations: OrganizationService;
   /** The /api/v1 resource routes, each a plugin built around its service. */
   apiRoutes: FastifyPluginAsyncTypebox[];
+  /** Routes outside the API that need no key (documents' public links). */
+  publicRoutes?: FastifyPluginAsyncTypebox[];
 }
 
 const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string; hidden: boolean }[]>();
@@ -83,6 +85,7 @@ export const buildServer = async (options: ServerOptions): Promise<FastifyInstan
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  for (const routes of options.publicRoutes ?? []) await app.register(routes);
 
   await app.register(
     async (api) => {

@@ -41,6 +41,34 @@ describe('organizations, keys and test clocks', () => {
     assert.deepEqual(o.billing_configuration, { invoice_footer: 'footer', invoice_grace_period: 3, document_locale: 'fr' });
   });
 
+  test('the organization shows its hmac_key and the webhook URLs of its endpoints; webhook_url on PUT sets the first', async () => {
+    const { key, id } = await t.newOrganization();
+    const client = t.client(key);
+    const shown = (await client.organizations.findOrganization()).data.organization as OrganizationObject & { hmac_key: string };
+    const [stored] = await t.database.withSession((s) => s.query<{ hmac_key: string }>('SELECT hmac_key FROM organizations WHERE id = $1', [id]));
+    assert.equal(shown.hmac_key, stored!.hmac_key);
+    assert.equal(shown.webhook_url, '');
+    assert.deepEqual(shown.webhook_urls, []);
+
+    const updated = (await client.organizations.updateOrganization({ organization: { webhook_url: 'https://acme.test/hooks', legal_name: 'Acme SA' } }))
+      .data.organization as OrganizationObject & { hmac_key: string };
+    assert.equal(updated.webhook_url, 'https://acme.test/hooks');
+    assert.deepEqual(updated.webhook_urls, ['https://acme.test/hooks']);
+    assert.equal(updated.legal_name, 'Acme SA');
+    assert.equal(updated.hmac_key, shown.hmac_key);
+    const endpoints = (await client.webhookEndpoints.findAllWebhookEndpoints()).data.webhook_endpoints;
+    assert.deepEqual(endpoints.map((e) => [e.webhook_url, e.signature_algo]), [['https://acme.test/hooks', 'jwt']]);
+
+    const bad = await t.request(key, { method: 'PUT', url: '/api/v1/organizations', payload: { organization: { webhook_url: 'acme.test' } } });
+    assert.equal(bad.statusCode, 422);
+    assert.deepEqual(bad.json().error_details, { webhook_url: ['url_is_invalid'] });
+
+    const { key: other } = await t.newOrganization();
+    const otherShown = (await t.client(other).organizations.findOrganization()).data.organization as OrganizationObject & { hmac_key: string };
+    assert.notEqual(otherShown.hmac_key, shown.hmac_key);
+    assert.deepEqual(otherShown.webhook_urls, []);
+  });
+
   test('bad organization settings get Lago field codes and change nothing', async () => {
     const { key } = await t.newOrganization();
     const res = await t.request(key, {

@@ -32,6 +32,9 @@ describe('scenarios: the changes webhooks report are recorded as they happen', (
     assert.deepEqual(
       rows.map((r) => `${new Date(r.occurred_at).toISOString().slice(0, 16)} ${r.event_type}`),
       [
+        '2024-01-01T00:00 customer.created',
+        '2024-01-01T00:00 plan.created',
+        '2024-01-01T00:00 plan.created',
         '2024-01-01T00:00 subscription.started',
         '2024-01-06T00:00 subscription.trial_ended',
         '2024-02-01T00:00 invoice.drafted',

@@ -2,7 +2,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { Client } from 'lago-javascript-client';
 import { Temporal } from 'temporal-polyfill';
 import { createApp, type App } from '../../src/app.ts';
-import type { Config } from '../../src/config.ts';
+import type { Config, WebhookSettings } from '../../src/config.ts';
 import type { Database } from '../../src/db/database.ts';
 import { testDatabase } from './database.ts';
 
@@ -22,7 +22,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export const startTestApp = async (options: { listen?: boolean } = {}): Promise<TestApp> => {
+export const startTestApp = async (options: { listen?: boolean; webhooks?: Partial<WebhookSettings> } = {}): Promise<TestApp> => {
   const database = await testDatabase();
   const config: Config = {
     host: '127.0.0.1',
@@ -35,6 +35,8 @@ export const startTestApp = async (options: { listen?: boolean } = {}): Promise<
     bodyLimitBytes: 1_048_576,
     // Tests compare whole-database snapshots; they compact explicitly (services.metering.compact) where it matters.
     compactionIntervalMs: 0,
+    // Webhooks are delivered by the tests that want them (services.webhookDelivery), unless they start the worker here.
+    ...(options.webhooks && { webhooks: options.webhooks }),
   };
   const app = await createApp(config, database);
   let url = '';

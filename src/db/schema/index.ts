@@ -7,3 +7,4 @@ export * from './coupons.ts';
 export * from './subscriptions.ts';
 export * from './events.ts';
 export * from './invoices.ts';
+export * from './webhooks.ts';

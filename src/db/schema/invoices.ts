@@ -32,6 +32,7 @@ export const invoices = pgTable('invoices', {
   finalizedAt: ts('finalized_at'),
   voidedAt: ts('voided_at'),
   paymentOverdue: boolean('payment_overdue').notNull(),
+  fileUrl: text('file_url'),
   ...timestamps(),
 });
 

@@ -30,6 +30,7 @@ export const organizations = pgTable('organizations', {
   testClockFrozenAt: ts('test_clock_frozen_at'),
   customersSequence: integer('customers_sequence').notNull(),
   meteringVersion: bigint('metering_version', { mode: 'bigint' }).notNull().default(0n),
+  hmacKey: text('hmac_key').notNull(),
   ...timestamps(),
 });
 

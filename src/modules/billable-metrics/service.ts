@@ -1,6 +1,7 @@
 import type { Db } from '../../db/database.ts';
 import { refusingDuplicates } from '../../db/errors.ts';
 import { transact } from '../../db/transaction.ts';
+import { reportingView } from '../domain-events/record.ts';
 import type { Ctx } from '../../lib/context.ts';
 import { badRequest, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
@@ -104,7 +105,8 @@ export const createBillableMetricService = ({ db, metering }: { db: Db; metering
         }
         // Events already sent with this code start counting now.
         await metering.settingsChanged(tx, ctx.organizationId, [metric.code]);
-        return ok(await withFilters(tx, ctx.organizationId, metric));
+        const created = await withFilters(tx, ctx.organizationId, metric);
+        return ok(await reportingView(tx, { organizationId: ctx.organizationId, type: 'billable_metric.created', objectType: 'billable_metric', objectId: metric.id, at: ctx.clock.now() }, created));
       }),
     );
   };
@@ -150,7 +152,8 @@ export const createBillableMetricService = ({ db, metering }: { db: Db; metering
         if (!errors.empty) return err(errors.toError());
         const updated = await repo.updateMetric(tx, ctx.organizationId, metric.id, { ...columnsOf(checked), updatedAt: now });
         await metering.settingsChanged(tx, ctx.organizationId, [metric.code, updated.code], meteringBefore);
-        return ok(await withFilters(tx, ctx.organizationId, updated));
+        const changed = await withFilters(tx, ctx.organizationId, updated);
+        return ok(await reportingView(tx, { organizationId: ctx.organizationId, type: 'billable_metric.updated', objectType: 'billable_metric', objectId: updated.id, at: ctx.clock.now() }, changed));
       }),
     );
   };
@@ -175,7 +178,7 @@ export const createBillableMetricService = ({ db, metering }: { db: Db; metering
       await repo.softDeleteFilters(tx, ctx.organizationId, filters.map((f) => f.id), now);
       await repo.softDeleteChargesOfMetric(tx, ctx.organizationId, metric.id, now);
       await metering.settingsChanged(tx, ctx.organizationId, [metric.code]);
-      return ok(view(deleted, filters));
+      return ok(await reportingView(tx, { organizationId: ctx.organizationId, type: 'billable_metric.deleted', objectType: 'billable_metric', objectId: deleted.id, at: ctx.clock.now() }, view(deleted, filters)));
     });
 
   /** POST /billable_metrics/evaluate_expression: tries an expression on a sample event; nothing is read or written. */

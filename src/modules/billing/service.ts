@@ -4,6 +4,7 @@ import { Temporal } from 'temporal-polyfill';
 import { isBillingDay, localDateAt, startOfLocalDay } from '../../billing/periods/index.ts';
 import { nextBillingDate } from '../../billing/periods/schedule.ts';
 import type { Db } from '../../db/database.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { queryRows } from '../../db/query.ts';
 import { retryingConflicts } from '../../db/errors.ts';
 import { plans, subscriptions as subscriptionsTable } from '../../db/schema/index.ts';
@@ -163,8 +164,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
    * instant. Subscriptions locked by another process are left to it.
    */
   const runCustomerWork = async (organizationId: string, customerId: string, at: Temporal.Instant, stamp: Stamp, cache: RunCache): Promise<void> => {
-    await db.transaction(async (txRaw) => {
-      const tx = txRaw as unknown as Db;
+    await inTransaction(db, async (tx) => {
       const due = await selectRows<Subscription>(
         tx,
         subscriptionsTable,
@@ -349,8 +349,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
 
   /** Finalizes a draft whose grace period is over, in its own transaction. */
   const finalizeDueDraft = async (organizationId: string, invoiceId: string, at: Temporal.Instant, stamp: Stamp): Promise<void> => {
-    await db.transaction(async (txRaw) => {
-      const tx = txRaw as unknown as Db;
+    await inTransaction(db, async (tx) => {
       const invoice = await invoicesRepo.findInvoice(tx, organizationId, invoiceId, true);
       if (!invoice || invoice.status !== 'draft') return;
       await refreshAndFinalize(tx, invoice, stamp(at));
@@ -430,8 +429,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
   const recordFailure = async (organizationId: string, item: DueItem, error: unknown, stamp: Stamp): Promise<void> => {
     const details = [{ error_code: 'billing_failed', details: { message: error instanceof Error ? error.message : String(error) } }];
     const stampAt = stamp(item.at);
-    await db.transaction(async (txRaw) => {
-      const tx = txRaw as unknown as Db;
+    await inTransaction(db, async (tx) => {
       if (item.kind === 'draft') {
         await invoicesRepo.updateInvoice(tx, organizationId, item.invoiceId!, { status: 'failed', finalizeAt: null, errorDetails: details, updatedAt: instantToDate(stampAt) });
         return;

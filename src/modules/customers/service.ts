@@ -1,6 +1,7 @@
 import type { Db } from '../../db/database.ts';
 import { refusingDuplicates } from '../../db/errors.ts';
 import { transact } from '../../db/transaction.ts';
+import { recordDomainEvent } from '../domain-events/record.ts';
 import type { Ctx } from '../../lib/context.ts';
 import { normalizeCountry } from '../../lib/countries.ts';
 import { invalid, notFound } from '../../lib/errors.ts';
@@ -234,7 +235,17 @@ export const createCustomerService = ({ db }: { db: Db }) => {
         const current = existing ? ((await repo.metadataOf(tx, ctx.organizationId, [customer.id])).get(customer.id) ?? []) : [];
         await repo.replaceMetadata(tx, ctx.organizationId, customer.id, mergedMetadata(current, input.metadata, customer, now));
       }
-      return ok(await loadCustomerView(tx, customer));
+      const view = await loadCustomerView(tx, customer);
+      // Lago reports every upsert of an existing customer as an update, changed or not.
+      await recordDomainEvent(tx, {
+        organizationId: ctx.organizationId,
+        type: existing ? 'customer.updated' : 'customer.created',
+        objectType: 'customer',
+        objectId: customer.id,
+        at: ctx.clock.now(),
+        view,
+      });
+      return ok(view);
     }),
     );
   };

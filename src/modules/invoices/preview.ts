@@ -4,6 +4,7 @@ import { localDateAt, periodContaining, startOfLocalDay, yearlyAmountFactor, typ
 import { nextBillingDate } from '../../billing/periods/schedule.ts';
 import type { Db } from '../../db/database.ts';
 import { queryRows } from '../../db/query.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { subscriptions as subscriptionsTable } from '../../db/schema/index.ts';
 import type { Ctx } from '../../lib/context.ts';
 import { normalizeCountry } from '../../lib/countries.ts';
@@ -56,9 +57,13 @@ class DryRunRollback<T> extends Error {
 /** Runs `work` in a transaction that is always rolled back, whatever it answers: nothing it writes is ever seen. */
 const dryRun = async <T>(db: Db, work: (tx: Db) => Promise<Result<T>>): Promise<Result<T>> => {
   try {
-    await db.transaction(async (tx) => {
-      throw new DryRunRollback(await work(tx as unknown as Db));
-    });
+    await inTransaction(
+      db,
+      async (tx) => {
+        throw new DryRunRollback(await work(tx));
+      },
+      { discard: true },
+    );
   } catch (error) {
     if (error instanceof DryRunRollback) return error.outcome as Result<T>;
     throw error;

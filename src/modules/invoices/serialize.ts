@@ -189,8 +189,8 @@ export const serializeInvoice = (view: InvoiceView): InvoiceJson => {
     prepaid_credit_amount_cents: Number(i.prepaidCreditAmountCents),
     prepaid_granted_credit_amount_cents: null,
     prepaid_purchased_credit_amount_cents: null,
-    // Billow renders no PDF or XML and has no customer portal.
-    file_url: null,
+    // The PDF, once rendered; Billow renders no XML and has no customer portal.
+    file_url: i.fileUrl,
     xml_url: null,
     web_url: null,
     version_number: i.versionNumber,

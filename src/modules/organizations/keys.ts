@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomUUID, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** A new API key: 32 random bytes, prefixed so that secret scanners can recognise a leaked Billow key. */
 export const generateApiKey = (): string => `billow_${randomBytes(32).toString('base64url')}`;
@@ -18,3 +18,6 @@ export const bearerToken = (header: string | undefined): string | null => {
   if (!scheme || scheme.toLowerCase() !== 'bearer' || !token) return null;
   return token;
 };
+
+/** The shared secret that signs an organization's `hmac` webhooks (HMAC-SHA256): a random UUID, as Lago's. */
+export const generateHmacKey = (): string => randomUUID();

@@ -7,12 +7,14 @@ import { invalid } from '../../lib/errors.ts';
 import { parseIsoDateTime } from '../../lib/time.ts';
 import { OrganizationObject, serializeOrganization } from './serialize.ts';
 import type { OrganizationService } from './service.ts';
-import { OrganizationUpdateBody } from './types.ts';
+import { OrganizationUpdateBody, type OrganizationView } from './types.ts';
 
 const OrganizationResponse = wrapped('organization', OrganizationObject);
 const TestClockObject = Type.Object({ frozen_time: Type.String({ format: 'date-time' }) });
 const TestClockResponse = wrapped('test_clock', TestClockObject);
 const TestClockBody = wrapped('test_clock', Type.Object({ frozen_time: Type.String() }));
+
+const render = ({ organization, webhookUrls }: OrganizationView) => ({ organization: serializeOrganization(organization, webhookUrls) });
 
 const renderClock = (instant: { toString(o?: object): string }) => ({
   test_clock: { frozen_time: instant.toString({ smallestUnit: 'second' }) },
@@ -25,16 +27,14 @@ export const organizationRoutes =
       '/organizations',
       { schema: { tags: ['organizations'], response: { 200: OrganizationResponse, ...errorResponses } } },
       async (request, reply) =>
-        respond(reply, await organizations.get(request.ctx), (o) => ({ organization: serializeOrganization(o) })),
+        respond(reply, await organizations.show(request.ctx), render),
     );
 
     app.put(
       '/organizations',
       { schema: { tags: ['organizations'], body: OrganizationUpdateBody, response: { 200: OrganizationResponse, ...errorResponses } } },
       async (request, reply) =>
-        respond(reply, await organizations.update(request.ctx, request.body.organization), (o) => ({
-          organization: serializeOrganization(o),
-        })),
+        respond(reply, await organizations.update(request.ctx, request.body.organization), render),
     );
 
     app.get(

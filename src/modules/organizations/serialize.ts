@@ -10,8 +10,11 @@ export const OrganizationObject = Type.Object(
     slug: Nullable(Type.String()),
     default_currency: Type.String(),
     created_at: Type.String({ format: 'date-time' }),
-    webhook_url: Type.String(),
+    webhook_url: Type.String({ description: "The first webhook endpoint's URL; empty when there is none." }),
     webhook_urls: Type.Array(Type.String()),
+    hmac_key: Type.String({
+      description: 'Billow addition (Lago shows it only in its UI): the key of the HMAC-SHA256 signature of webhooks sent to `hmac` endpoints.',
+    }),
     country: Nullable(Type.String()),
     address_line1: Nullable(Type.String()),
     address_line2: Nullable(Type.String()),
@@ -39,15 +42,17 @@ export const OrganizationObject = Type.Object(
 );
 export type OrganizationJson = Static<typeof OrganizationObject>;
 
-export const serializeOrganization = (o: Organization): OrganizationJson => ({
+/** `webhookUrls`: the URLs of the organization's endpoints, first endpoint first (a new organization has none). */
+export const serializeOrganization = (o: Organization, webhookUrls: string[] = []): OrganizationJson => ({
   lago_id: o.id,
   name: o.name,
   slug: o.slug,
   default_currency: o.defaultCurrency,
   created_at: isoSeconds(o.createdAt)!,
-  // Webhook endpoints arrive with the webhooks feature; until then an organization has none.
-  webhook_url: '',
-  webhook_urls: [],
+  // Lago prints the first URL as a string, so no endpoint gives "" rather than null.
+  webhook_url: webhookUrls[0] ?? '',
+  webhook_urls: webhookUrls,
+  hmac_key: o.hmacKey,
   country: o.country,
   address_line1: o.addressLine1,
   address_line2: o.addressLine2,

@@ -10,9 +10,16 @@ import { err, ok, type Result } from '../../lib/result.ts';
 import { dateToInstant, instantToDate } from '../../lib/time.ts';
 import { isTimeZone } from '../../lib/timezones.ts';
 import { normalizeCountry } from '../../lib/countries.ts';
-import { digestApiKey, digestsMatch, generateApiKey, keyHint } from './keys.ts';
+import { organizationWebhookUrls, setOrganizationWebhookUrl } from '../webhook-endpoints/service.ts';
+import { digestApiKey, digestsMatch, generateApiKey, generateHmacKey, keyHint } from './keys.ts';
 import * as repo from './repository.ts';
-import { checkOrganizationSettings, defaultDocumentPrefix, type Organization, type OrganizationUpdateInput } from './types.ts';
+import {
+  checkOrganizationSettings,
+  defaultDocumentPrefix,
+  type Organization,
+  type OrganizationUpdateInput,
+  type OrganizationView,
+} from './types.ts';
 
 export interface NewOrganization {
   name: string;
@@ -33,6 +40,33 @@ export type ClockAdvanceHandler = (ctx: Ctx, from: Temporal.Instant, to: Tempora
 /** An organization's clock: its frozen test clock, or the system clock. */
 export const clockFrom = (testClockFrozenAt: Date | null): Clock =>
   testClockFrozenAt ? frozenClock(dateToInstant(testClockFrozenAt)) : systemClock;
+
+/** The organization's own columns an update writes: the fields it was given. */
+const settingChanges = (input: OrganizationUpdateInput): Partial<Organization> => {
+  const billing = input.billing_configuration;
+  return {
+    ...(input.country !== undefined && { country: input.country === null ? null : normalizeCountry(input.country) }),
+    ...(input.default_currency !== undefined && { defaultCurrency: input.default_currency.toUpperCase() }),
+    ...(input.address_line1 !== undefined && { addressLine1: input.address_line1 }),
+    ...(input.address_line2 !== undefined && { addressLine2: input.address_line2 }),
+    ...(input.state !== undefined && { state: input.state }),
+    ...(input.zipcode !== undefined && { zipcode: input.zipcode }),
+    ...(input.email !== undefined && { email: input.email }),
+    ...(input.city !== undefined && { city: input.city }),
+    ...(input.legal_name !== undefined && { legalName: input.legal_name }),
+    ...(input.legal_number !== undefined && { legalNumber: input.legal_number }),
+    ...(input.net_payment_term !== undefined && { netPaymentTerm: input.net_payment_term }),
+    ...(input.tax_identification_number !== undefined && { taxIdentificationNumber: input.tax_identification_number }),
+    ...(input.timezone !== undefined && { timezone: input.timezone }),
+    ...(input.document_numbering !== undefined && { documentNumbering: input.document_numbering }),
+    ...(input.document_number_prefix !== undefined && { documentNumberPrefix: input.document_number_prefix.toUpperCase() }),
+    ...(input.finalize_zero_amount_invoice !== undefined && { finalizeZeroAmountInvoice: input.finalize_zero_amount_invoice }),
+    ...(input.email_settings !== undefined && { emailSettings: [...new Set(input.email_settings)] }),
+    ...(billing?.invoice_footer !== undefined && { invoiceFooter: billing.invoice_footer }),
+    ...(billing?.invoice_grace_period !== undefined && { invoiceGracePeriod: billing.invoice_grace_period }),
+    ...(billing?.document_locale !== undefined && { documentLocale: billing.document_locale }),
+  };
+};
 
 export const createOrganizationService = ({ db }: { db: Db }) => {
   const advanceHandlers: ClockAdvanceHandler[] = [];
@@ -58,6 +92,7 @@ export const createOrganizationService = ({ db }: { db: Db }) => {
         invoiceGracePeriod: 0,
         documentLocale: 'en',
         documentNumbering: 'per_customer',
+        hmacKey: generateHmacKey(),
         documentNumberPrefix: defaultDocumentPrefix(input.name, id),
         finalizeZeroAmountInvoice: true,
         emailSettings: [],
@@ -102,34 +137,29 @@ export const createOrganizationService = ({ db }: { db: Db }) => {
     return organization ? ok(organization) : err(notFound('organization'));
   };
 
-  const update = async (ctx: Ctx, input: OrganizationUpdateInput): Promise<Result<Organization>> => {
-    const errors = checkOrganizationSettings(input);
-    if (!errors.empty) return err(errors.toError());
-    const billing = input.billing_configuration;
-    const changes: Partial<Organization> = {
-      ...(input.country !== undefined && { country: input.country === null ? null : normalizeCountry(input.country) }),
-      ...(input.default_currency !== undefined && { defaultCurrency: input.default_currency.toUpperCase() }),
-      ...(input.address_line1 !== undefined && { addressLine1: input.address_line1 }),
-      ...(input.address_line2 !== undefined && { addressLine2: input.address_line2 }),
-      ...(input.state !== undefined && { state: input.state }),
-      ...(input.zipcode !== undefined && { zipcode: input.zipcode }),
-      ...(input.email !== undefined && { email: input.email }),
-      ...(input.city !== undefined && { city: input.city }),
-      ...(input.legal_name !== undefined && { legalName: input.legal_name }),
-      ...(input.legal_number !== undefined && { legalNumber: input.legal_number }),
-      ...(input.net_payment_term !== undefined && { netPaymentTerm: input.net_payment_term }),
-      ...(input.tax_identification_number !== undefined && { taxIdentificationNumber: input.tax_identification_number }),
-      ...(input.timezone !== undefined && { timezone: input.timezone }),
-      ...(input.document_numbering !== undefined && { documentNumbering: input.document_numbering }),
-      ...(input.document_number_prefix !== undefined && { documentNumberPrefix: input.document_number_prefix.toUpperCase() }),
-      ...(input.finalize_zero_amount_invoice !== undefined && { finalizeZeroAmountInvoice: input.finalize_zero_amount_invoice }),
-      ...(input.email_settings !== undefined && { emailSettings: [...new Set(input.email_settings)] }),
-      ...(billing?.invoice_footer !== undefined && { invoiceFooter: billing.invoice_footer }),
-      ...(billing?.invoice_grace_period !== undefined && { invoiceGracePeriod: billing.invoice_grace_period }),
-      ...(billing?.document_locale !== undefined && { documentLocale: billing.document_locale }),
-    };
-    return ok(await repo.updateOrganization(db, ctx.organizationId, { ...changes, updatedAt: instantToDate(ctx.clock.now()) }));
+  /** The organization as GET /organizations shows it, with its webhook URLs. */
+  const show = async (ctx: Ctx): Promise<Result<OrganizationView>> => {
+    const organization = await repo.findOrganization(db, ctx.organizationId);
+    if (!organization) return err(notFound('organization'));
+    return ok({ organization, webhookUrls: await organizationWebhookUrls(db, ctx.organizationId) });
   };
+
+  /**
+   * Lago's organization update. A `webhook_url` is written to the first webhook endpoint (made if there is none) in the
+   * same transaction, and, as in Lago, that endpoint's errors are reported alone, before the organization's own.
+   */
+  const update = (ctx: Ctx, input: OrganizationUpdateInput): Promise<Result<OrganizationView>> =>
+    transact(db, async (tx) => {
+      const now = instantToDate(ctx.clock.now());
+      if (input.webhook_url !== undefined) {
+        const endpoint = await setOrganizationWebhookUrl(tx, ctx.organizationId, input.webhook_url, now);
+        if (!endpoint.ok) return endpoint;
+      }
+      const errors = checkOrganizationSettings(input);
+      if (!errors.empty) return err(errors.toError());
+      const organization = await repo.updateOrganization(tx, ctx.organizationId, { ...settingChanges(input), updatedAt: now });
+      return ok({ organization, webhookUrls: await organizationWebhookUrls(tx, ctx.organizationId) });
+    });
 
   const testClock = async (ctx: Ctx): Promise<Result<Temporal.Instant>> => {
     const organization = await repo.findOrganization(db, ctx.organizationId);
@@ -178,6 +208,7 @@ export const createOrganizationService = ({ db }: { db: Db }) => {
     create,
     authenticate,
     get,
+    show,
     update,
     testClock,
     advanceTestClock,

@@ -5,8 +5,15 @@ import { isCountry } from '../../lib/countries.ts';
 import { isCurrency } from '../../lib/currencies.ts';
 import { FieldErrorsBuilder } from '../../lib/errors.ts';
 import { isTimeZone } from '../../lib/timezones.ts';
+import { WebhookUrl } from '../webhook-endpoints/types.ts';
 
 export type Organization = typeof organizations.$inferSelect;
+
+/** An organization with the URLs of its webhook endpoints, first endpoint first: what GET /organizations shows. */
+export interface OrganizationView {
+  organization: Organization;
+  webhookUrls: string[];
+}
 
 export const DOCUMENT_LOCALES = ['en', 'fr', 'nb', 'de', 'it', 'es', 'sv', 'pt-BR', 'zh-TW'] as const;
 export const DOCUMENT_NUMBERINGS = ['per_customer', 'per_organization'] as const;
@@ -31,6 +38,8 @@ export const OrganizationUpdateBody = Type.Object({
     net_payment_term: Type.Optional(Int4()),
     tax_identification_number: OptionalNullable(Type.String()),
     timezone: Type.Optional(Type.String()),
+    // Sets the URL of the organization's first webhook endpoint, or creates one (null is refused, as in Lago).
+    webhook_url: OptionalNullable(WebhookUrl),
     document_numbering: Type.Optional(Type.String()),
     document_number_prefix: Type.Optional(Type.String()),
     finalize_zero_amount_invoice: Type.Optional(Type.Boolean()),

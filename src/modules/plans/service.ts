@@ -2,6 +2,7 @@ import type { Temporal } from 'temporal-polyfill';
 import { isBlank } from '../../billing/charge-models/properties.ts';
 import type { Db } from '../../db/database.ts';
 import { transact } from '../../db/transaction.ts';
+import { reportingView } from '../domain-events/record.ts';
 import type { Ctx } from '../../lib/context.ts';
 import { invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
@@ -134,7 +135,8 @@ export const createPlanService = ({ db, metering, endSubscription }: { db: Db; m
           if (!commitment.ok) return commitment;
         }
         await settings.rebuildChanged();
-        return ok(await loadOnePlan(tx, ctx.organizationId, plan));
+        const details = await loadOnePlan(tx, ctx.organizationId, plan);
+        return ok(await reportingView(tx, { organizationId: ctx.organizationId, type: 'plan.created', objectType: 'plan', objectId: plan.id, at: ctx.clock.now() }, details));
       }),
     );
 
@@ -228,7 +230,8 @@ export const createPlanService = ({ db, metering, endSubscription }: { db: Db; m
           if (!commitment.ok) return commitment;
         }
         await settings.rebuildChanged();
-        return ok(await loadOnePlan(tx, ctx.organizationId, updated));
+        const details = await loadOnePlan(tx, ctx.organizationId, updated);
+        return ok(await reportingView(tx, { organizationId: ctx.organizationId, type: 'plan.updated', objectType: 'plan', objectId: updated.id, at: ctx.clock.now() }, details));
       }),
     );
 
@@ -276,7 +279,8 @@ export const createPlanService = ({ db, metering, endSubscription }: { db: Db; m
       await destroyCharges(w, await repo.liveChargeIdsOfPlans(tx, ctx.organizationId, ids));
       await repo.markPlansDeleted(tx, ctx.organizationId, ids, { deletedAt: w.now, pendingDeletion: false, updatedAt: w.now });
       await settings.rebuildChanged();
-      return ok({ ...details, plan: { ...details.plan, pendingDeletion: true } });
+      const deleted = { ...details, plan: { ...details.plan, pendingDeletion: true } };
+      return ok(await reportingView(tx, { organizationId: ctx.organizationId, type: 'plan.deleted', objectType: 'plan', objectId: plan.id, at: ctx.clock.now() }, deleted));
     });
 
   return { create, get, update, list, destroy, ...createNestedChargeUseCases(db, metering) };

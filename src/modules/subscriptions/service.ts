@@ -245,7 +245,11 @@ export const createSubscriptionService = ({ db, metering, billing }: { db: Db; m
       if (!subscription) return err(notFound('subscription'));
       if (pending) {
         const canceled = await repo.updateSubscription(tx, ctx.organizationId, subscription.id, { status: 'canceled', canceledAt: stamp, nextDueAt: null, updatedAt: stamp });
-        // Lago reports a canceled pending subscription as terminated.
+        // Lago reports a canceled pending subscription as terminated, and the one it was to follow (a downgrade that
+        // will not happen) as updated.
+        if (canceled.previousSubscriptionId !== null) {
+          await recordDomainEvent(tx, { organizationId: ctx.organizationId, type: 'subscription.updated', objectType: 'subscription', objectId: canceled.previousSubscriptionId, at: now });
+        }
         await recordDomainEvent(tx, { organizationId: ctx.organizationId, type: 'subscription.terminated', objectType: 'subscription', objectId: canceled.id, at: now });
         return ok(await view(tx, ctx, canceled));
       }
@@ -295,7 +299,10 @@ export const createSubscriptionService = ({ db, metering, billing }: { db: Db; m
       }
       if (!errors.empty) return err(errors.toError());
       let updated = await repo.updateSubscription(tx, ctx.organizationId, subscription.id, changes);
-      await recordDomainEvent(tx, { organizationId: ctx.organizationId, type: 'subscription.updated', objectType: 'subscription', objectId: updated.id, at: now });
+      // As Lago: a pending subscription given a new start date (and still pending) reports nothing.
+      if (!(updated.status === 'pending' && input.subscription_at != null)) {
+        await recordDomainEvent(tx, { organizationId: ctx.organizationId, type: 'subscription.updated', objectType: 'subscription', objectId: updated.id, at: now });
+      }
       if (updated.nextDueAt !== null || updated.status === 'pending') {
         const [plan] = await repo.plansOf(tx, ctx.organizationId, [updated.planId]);
         const customer = (await repo.customersOf(tx, ctx.organizationId, [updated.customerId]))[0]!;

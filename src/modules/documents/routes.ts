@@ -1,0 +1,32 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { respond } from '../../http/reply.ts';
+import { errorResponses, wrapped } from '../../http/schemas.ts';
+import { InvoiceObject, serializeInvoice } from '../invoices/serialize.ts';
+import type { InvoiceView } from '../invoices/types.ts';
+import type { DocumentService } from './service.ts';
+
+const IdParams = Type.Object({ lago_id: Type.String() });
+const one = (view: InvoiceView) => ({ invoice: serializeInvoice(view) });
+
+/** POST /invoices/{id}/download (and Lago's alias /download_pdf): the invoice with its PDF's `file_url`. */
+export const documentRoutes =
+  (documents: DocumentService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const schema = { tags: ['invoices'], params: IdParams, response: { 200: wrapped('invoice', InvoiceObject), ...errorResponses } };
+    for (const url of ['/invoices/:lago_id/download', '/invoices/:lago_id/download_pdf']) {
+      app.post(url, { schema }, async (request, reply) => respond(reply, await documents.downloadInvoice(request.ctx, request.params.lago_id), one));
+    }
+  };
+
+/** The documents' public links (no API key, like a storage link): GET /documents/{token}.pdf. */
+export const documentFileRoutes =
+  (documents: DocumentService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.get('/documents/:file', { schema: { hide: true, params: Type.Object({ file: Type.String({ maxLength: 80 }) }) } }, async (request, reply) => {
+      const token = request.params.file.replace(/\.pdf$/, '');
+      const pdf = /^[A-Za-z0-9_-]+$/.test(token) ? await documents.fileByToken(token) : null;
+      if (!pdf) return reply.status(404).send({ status: 404, error: 'Not Found', code: 'document_not_found' });
+      return reply.header('content-type', 'application/pdf').header('cache-control', 'private, max-age=3600').send(pdf);
+    });
+  };

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../db/database.ts';
+import { queryRows } from '../../db/query.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { Ctx } from '../../lib/context.ts';
+import { notFound } from '../../lib/errors.ts';
+import { isUuid, newId } from '../../lib/ids.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
+import { instantToDate } from '../../lib/time.ts';
+import { recordDomainEvent } from '../domain-events/record.ts';
+import { findInvoice } from '../invoices/repository.ts';
+import { loadInvoiceDetail, loadInvoiceViews } from '../invoices/queries.ts';
+import { serializeInvoiceDetail } from '../invoices/serialize.ts';
+import type { InvoiceRow, InvoiceView } from '../invoices/types.ts';
+import { findOrganization } from '../organizations/repository.ts';
+import type { Organization } from '../organizations/types.ts';
+import { renderInvoicePdf, type DocumentOrganization } from './invoice-pdf.ts';
+
+const documentOrganization = (o: Organization): DocumentOrganization => ({
+  name: o.name,
+  legal_name: o.legalName,
+  legal_number: o.legalNumber,
+  tax_identification_number: o.taxIdentificationNumber,
+  address_line1: o.addressLine1,
+  address_line2: o.addressLine2,
+  city: o.city,
+  zipcode: o.zipcode,
+  state: o.state,
+  country: o.country,
+  email: o.email,
+  invoice_footer: o.invoiceFooter,
+  document_locale: o.documentLocale,
+});
+
+/**
+ * Invoice PDFs, rendered in this process (Lago needs a separate PDF service). Every finalized invoice gets one, in
+ * the background or at once when it is downloaded; it is stored, served at its `file_url`, and reported with
+ * `invoice.generated`.
+ */
+export const createDocumentService = ({ db, publicUrl, clock }: { db: Db; publicUrl: () => string; clock: Clock }) => {
+  const documentUrl = (token: string) => `${publicUrl()}/documents/${token}.pdf`;
+
+  /**
+   * Renders and stores an invoice's PDF unless it has one; the invoice is locked meanwhile, so two renderers never
+   * store two documents. Returns the invoice as it then is.
+   */
+  const ensureInvoicePdf = async (organizationId: string, invoiceId: string): Promise<InvoiceRow | null> =>
+    inTransaction(db, async (tx) => {
+      const invoice = await findInvoice(tx, organizationId, invoiceId, true);
+      if (!invoice || invoice.status !== 'finalized') return null;
+      if (invoice.fileUrl) return invoice;
+      const organization = await findOrganization(tx, organizationId);
+      if (!organization) return null;
+      const now = clock.now();
+      const detail = serializeInvoiceDetail(await loadInvoiceDetail(tx, invoice, now));
+      const pdf = await renderInvoicePdf({ invoice: detail, organization: documentOrganization(organization) });
+      const token = randomBytes(24).toString('base64url');
+      const stamp = instantToDate(now).toISOString();
+      await tx.execute(
+        sql`INSERT INTO documents (organization_id, id, object_type, object_id, token, content, created_at)
+          VALUES (${organizationId}, ${newId()}, 'invoice', ${invoiceId}, ${token}, ${pdf}, ${stamp}::timestamptz)`,
+      );
+      const [updated] = await queryRows<{ file_url: string }>(
+        tx,
+        sql`UPDATE invoices SET file_url = ${documentUrl(token)} WHERE organization_id = ${organizationId} AND id = ${invoiceId} RETURNING file_url`,
+      );
+      await recordDomainEvent(tx, { organizationId, type: 'invoice.generated', objectType: 'invoice', objectId: invoiceId, at: now });
+      return { ...invoice, fileUrl: updated!.file_url };
+    });
+
+  /**
+   * POST /invoices/{id}/download: the finalized invoice with its `file_url`, rendered now if it was not yet (Lago
+   * answers an empty 200 until its PDF service has run). A draft or voided invoice has no document: 404, as in Lago.
+   */
+  const downloadInvoice = async (ctx: Ctx, id: string): Promise<Result<InvoiceView>> => {
+    const invoice = isUuid(id) ? await ensureInvoicePdf(ctx.organizationId, id) : null;
+    if (!invoice) return err(notFound('invoice'));
+    const [view] = await loadInvoiceViews(db, ctx.organizationId, [invoice]);
+    return ok(view!);
+  };
+
+  /** Renders the PDFs of finalized invoices that have none yet, oldest first; returns how many it rendered. */
+  const renderPending = async (limit = 10): Promise<number> => {
+    const pending = await queryRows<{ organization_id: string; id: string }>(
+      db,
+      sql`SELECT organization_id, id FROM invoices WHERE status = 'finalized' AND file_url IS NULL ORDER BY finalized_at LIMIT ${limit}`,
+    );
+    for (const invoice of pending) await ensureInvoicePdf(invoice.organization_id, invoice.id);
+    return pending.length;
+  };
+
+  /** The stored PDF a `file_url` token names. */
+  const fileByToken = async (token: string): Promise<Buffer | null> => {
+    const [row] = await queryRows<{ content: Uint8Array }>(db, sql`SELECT content FROM documents WHERE token = ${token}`);
+    return row ? Buffer.from(row.content) : null;
+  };
+
+  /** Renders pending PDFs in the background, every `intervalMs`; returns a stop function. */
+  const start = (intervalMs: number, onError: (error: unknown) => void): (() => Promise<void>) => {
+    let stopped = false;
+    let timer: NodeJS.Timeout | null = null;
+    let running: Promise<void> = Promise.resolve();
+    const tick = () => {
+      running = (async () => {
+        while (!stopped && (await renderPending()) > 0);
+      })()
+        .catch(onError)
+        .then(() => {
+          if (!stopped) timer = setTimeout(tick, intervalMs);
+        });
+    };
+    tick();
+    return async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    };
+  };
+
+  return { downloadInvoice, renderPending, fileByToken, start };
+};
+
+export type DocumentService = ReturnType<typeof createDocumentService>;

@@ -1,0 +1,61 @@
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedWebhook {
+  headers: IncomingHttpHeaders;
+  body: string;
+  json: Record<string, unknown>;
+  uniqueKey: string;
+  /** What the receiver answered (0: it never answered). */
+  answered: number;
+}
+
+/** How the receiver answers the n-th request it gets (from 1): a status, or `hang` to never answer. */
+export type Answer = (n: number, received: Omit<ReceivedWebhook, 'answered'>) => number | 'hang';
+
+/**
+ * A real HTTP receiver on loopback, as a user's webhook endpoint: it records every request (headers and raw body) and
+ * answers as told. `delivered()` is what a receiver that deduplicates on X-Lago-Unique-Key keeps: the first
+ * successfully answered request of each key.
+ */
+export const startReceiver = async (answer: Answer = () => 200) => {
+  const requests: ReceivedWebhook[] = [];
+  const hanging = new Set<ServerResponse>();
+  let respond = answer;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const received = { headers: req.headers, body, json: JSON.parse(body) as Record<string, unknown>, uniqueKey: String(req.headers['x-lago-unique-key']) };
+      const status = respond(requests.length + 1, received);
+      const entry: ReceivedWebhook = { ...received, answered: status === 'hang' ? 0 : status };
+      requests.push(entry);
+      if (status === 'hang') {
+        hanging.add(res);
+        return;
+      }
+      res.writeHead(status, { 'content-type': 'application/json' }).end(status < 300 ? '{"ok":true}' : '{"error":"down"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/webhooks`,
+    requests,
+    /** Changes how later requests are answered. */
+    answerWith: (next: Answer) => {
+      respond = next;
+    },
+    delivered: (): ReceivedWebhook[] => {
+      const seen = new Set<string>();
+      return requests.filter((r) => r.answered >= 200 && r.answered < 300 && !seen.has(r.uniqueKey) && (seen.add(r.uniqueKey), true));
+    },
+    close: async () => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+};
+export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
