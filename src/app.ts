@@ -23,6 +23,7 @@ import { createSubscriptionService } from './modules/subscriptions/service.ts';
 import { subscriptionRoutes } from './modules/subscriptions/routes.ts';
 import { createMeteringService } from './modules/metering/service.ts';
 import { createEventService } from './modules/events/service.ts';
+import { createEventValidation } from './modules/events/validation.ts';
 import { eventRoutes } from './modules/events/routes.ts';
 import { createUsageService } from './modules/usage/service.ts';
 import { usageRoutes } from './modules/usage/routes.ts';
@@ -82,7 +83,11 @@ export const createServices = (
   const appliedCoupons = createAppliedCouponService({ db });
   const addOns = createAddOnService({ db });
   // Test clocks run the billing that falls due while they move, in order, before an advance returns.
-  organizations.onClockAdvance((ctx, _from, to) => billing.runDue(ctx.organizationId, to));
+  const eventValidation = createEventValidation({ db });
+  organizations.onClockAdvance(async (ctx, _from, to) => {
+    await billing.runDue(ctx.organizationId, to);
+    await eventValidation.validateUpTo(ctx.organizationId, to);
+  });
   const subscriptions = createSubscriptionService({ db, metering, billing });
   const events = createEventService({ db, metering });
   const usage = createUsageService({ db, metering });
@@ -94,7 +99,7 @@ export const createServices = (
   const webhookDelivery = createWebhookDelivery({ db, settings: options.webhooks, signingKeys: loadSigningKeys });
   const webhooks = createWebhookService({ db, delivery: webhookDelivery });
   const documents = createDocumentService({ db, publicUrl: options.publicUrl, clock: systemClock });
-  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events, usage, pastUsage, billing, invoices, invoicePreviews, fees, webhookEndpoints, webhookDelivery, webhooks, documents };
+  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events, usage, pastUsage, billing, invoices, invoicePreviews, fees, webhookEndpoints, webhookDelivery, webhooks, documents, eventValidation };
 };
 export type Services = ReturnType<typeof createServices>;
 
@@ -167,6 +172,10 @@ export const createApp = async (config: Config, database?: Database): Promise<Ap
     webhookInterval > 0
       ? services.webhookDelivery.start(webhookInterval, (error) => http.log.error({ err: error }, 'webhook delivery failed'))
       : async () => {};
+  // Lago's hourly events.errors report of the events that will not count.
+  const validationInterval = config.eventValidationIntervalMs ?? 0;
+  const stopEventValidation =
+    validationInterval > 0 ? services.eventValidation.start(validationInterval, (error) => http.log.error({ err: error }, 'events validation failed')) : async () => {};
   // Every finalized invoice gets its PDF (and invoice.generated) in the background, as in Lago.
   const documentInterval = config.documentIntervalMs ?? 0;
   const stopDocuments =
@@ -178,6 +187,7 @@ export const createApp = async (config: Config, database?: Database): Promise<Ap
     close: async () => {
       await http.close();
       await stopDocuments();
+      await stopEventValidation();
       await stopWebhookDelivery();
       await stopBillingClock();
       await stopCompactor();

@@ -20,6 +20,8 @@ export interface Config {
    * with test clocks).
    */
   billingClockIntervalMs?: number;
+  /** How often the hours of events that ended are checked for events.errors (absent or 0: never). */
+  eventValidationIntervalMs?: number;
   /** How often PDFs of newly finalized invoices are rendered (absent or 0: only on download). */
   documentIntervalMs?: number;
   /** The API's public URL: the `iss` of JWT webhook signatures and the base of document links. */
@@ -82,6 +84,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     compactionIntervalMs: 1_000,
     billingClockIntervalMs: 60_000,
     documentIntervalMs: 2_000,
+    eventValidationIntervalMs: 60_000,
     publicUrl: nonEmpty(env.BILLOW_API_URL) ?? undefined,
     webhooks: {
       deliveryIntervalMs: 500,

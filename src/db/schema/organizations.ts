@@ -31,6 +31,7 @@ export const organizations = pgTable('organizations', {
   customersSequence: integer('customers_sequence').notNull(),
   meteringVersion: bigint('metering_version', { mode: 'bigint' }).notNull().default(0n),
   hmacKey: text('hmac_key').notNull(),
+  eventsValidatedUntil: ts('events_validated_until'),
   ...timestamps(),
 });
 

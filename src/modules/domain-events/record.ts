@@ -23,16 +23,18 @@ export type DomainEventType =
   | 'plan.deleted'
   | 'billable_metric.created'
   | 'billable_metric.updated'
-  | 'billable_metric.deleted';
+  | 'billable_metric.deleted'
+  | 'events.errors';
 
 /** The kinds of object a webhook carries, named as Lago's `object_type`. */
-export type DomainObjectType = 'subscription' | 'invoice' | 'customer' | 'plan' | 'billable_metric';
+export type DomainObjectType = 'subscription' | 'invoice' | 'customer' | 'plan' | 'billable_metric' | 'events_errors';
 
 export interface DomainEvent {
   organizationId: string;
   type: DomainEventType;
   objectType: DomainObjectType;
-  objectId: string;
+  /** null for a report about no one object (events.errors). */
+  objectId: string | null;
   at: Temporal.Instant;
   /**
    * The object as the change left it, in its module's view type, for objects whose webhook is built from what the

@@ -35,7 +35,7 @@ export const createOutboxWriter =
     );
     if (endpoints.length === 0) return;
     const now = clock().toISOString();
-    const rows: { organizationId: string; id: string; endpointId: string; type: string; objectType: string; objectId: string; payload: string }[] = [];
+    const rows: { organizationId: string; id: string; endpointId: string; type: string; objectType: string; objectId: string | null; payload: string }[] = [];
     for (const event of events) {
       const listening = endpoints.filter((e) => e.organization_id === event.organizationId && (e.event_types === null || e.event_types.includes(event.type)));
       if (listening.length === 0) continue;

@@ -68,7 +68,7 @@ const fromView =
 
 const builders: Record<DomainObjectType, PayloadBuilder> = {
   invoice: async (tx, event) => {
-    const invoice = await findInvoice(tx, event.organizationId, event.objectId);
+    const invoice = await findInvoice(tx, event.organizationId, event.objectId!);
     if (!invoice) throw new Error(`invoice ${event.objectId} not found for ${event.type}`);
     const json: Record<string, unknown> = serializeInvoiceDetail(await loadInvoiceDetail(tx, invoice, event.at));
     const shown = INVOICE_WEBHOOK_INCLUDES[event.type] ?? INVOICE_INCLUDES;
@@ -76,7 +76,7 @@ const builders: Record<DomainObjectType, PayloadBuilder> = {
     return json;
   },
   subscription: async (tx, event) => {
-    const subscription = await findSubscription(tx, event.organizationId, event.objectId);
+    const subscription = await findSubscription(tx, event.organizationId, event.objectId!);
     if (!subscription) throw new Error(`subscription ${event.objectId} not found for ${event.type}`);
     const [view] = await loadSubscriptionViews(tx, event.organizationId, [subscription], event.at);
     const customer = await loadCustomerView(tx, await findCustomer(tx, event.organizationId, subscription.customerId));
@@ -92,6 +92,7 @@ const builders: Record<DomainObjectType, PayloadBuilder> = {
     return event.type === 'plan.deleted' ? json : { ...json, entitlements };
   }),
   billable_metric: fromView<MetricView>((view) => serializeBillableMetric(view, { counters: false })),
+  events_errors: fromView<Record<string, unknown>>((lists) => lists),
 };
 
 /**
