@@ -49,15 +49,9 @@ import { systemClock } from './lib/clock.ts';
 import { instantToDate } from './lib/time.ts';
 
 /** Webhook delivery settings from the configuration, Billow's defaults for what it leaves out. */
-const deliverySettings = (config: Pick<Config, 'webhooks' | 'publicUrl' | 'host' | 'port'> | Record<string, never>): DeliverySettings => {
+const deliverySettings = (config: Pick<Config, 'webhooks'> | Record<string, never>, issuer: () => string): DeliverySettings => {
   const webhooks = { ...DEFAULT_WEBHOOK_SETTINGS, ...('webhooks' in config ? config.webhooks : {}) };
-  return {
-    attempts: webhooks.attempts,
-    timeoutMs: webhooks.timeoutMs,
-    backoffUnitMs: webhooks.backoffUnitMs,
-    issuer: publicUrl(config),
-    batchSize: 20,
-  };
+  return { attempts: webhooks.attempts, timeoutMs: webhooks.timeoutMs, backoffUnitMs: webhooks.backoffUnitMs, issuer, batchSize: 20 };
 };
 
 /** The API's public URL: configured, or where this process listens. */
@@ -67,7 +61,10 @@ export const publicUrl = (config: Partial<Pick<Config, 'publicUrl' | 'host' | 'p
 /** Builds every service over one database. The only place that wires Billow together. */
 export const createServices = (
   database: Database,
-  options: { webhooks: DeliverySettings; publicUrl: () => string } = { webhooks: deliverySettings({}), publicUrl: () => publicUrl({}) },
+  options: { webhooks: DeliverySettings; publicUrl: () => string } = {
+    webhooks: deliverySettings({}, () => publicUrl({})),
+    publicUrl: () => publicUrl({}),
+  },
 ) => {
   const { db } = database;
   // Webhook-worthy changes are written to the outbox as their transactions commit.
@@ -144,7 +141,7 @@ export const createApp = async (config: Config, database?: Database): Promise<Ap
   await migrate(db);
   // Where this process is reached: configured, or known once it listens (PORT=0 picks a free port).
   let reachedAt = publicUrl(config);
-  const services = createServices(db, { webhooks: deliverySettings(config), publicUrl: () => reachedAt });
+  const services = createServices(db, { webhooks: deliverySettings(config, () => reachedAt), publicUrl: () => reachedAt });
   const http = await createHttp(services, {
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimitBytes: config.bodyLimitBytes,
@@ -153,7 +150,10 @@ export const createApp = async (config: Config, database?: Database): Promise<Ap
   if (!config.publicUrl) {
     http.addHook('onListen', async () => {
       const address = http.server.address();
-      if (address && typeof address === 'object') reachedAt = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+      if (!address || typeof address !== 'object') return;
+      // A wildcard address is where the process listens, not where it is reached: loopback stands in for it.
+      const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      reachedAt = `http://${host}:${address.port}`;
     });
   }
   // Usage aggregates appended by ingestion are folded into their hourly, daily and monthly rows in the background.

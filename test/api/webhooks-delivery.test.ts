@@ -151,7 +151,9 @@ describe('webhooks: signed, delivered, retried and listed', () => {
       up = true;
       const retried = await json(key, 'POST', `/webhooks/${failed!.lago_id}/retry`);
       assert.equal(retried.status, 200, retried.raw);
-      assert.equal(retried.body.webhook.status, 'succeeded');
+      assert.equal(retried.body.webhook.status, 'retrying');
+      await t.app.services.webhookDelivery.deliverDue();
+      assert.equal((await json(key, 'GET', `/webhooks/${failed!.lago_id}`)).body.webhook.status, 'succeeded');
       assert.equal(flaky.delivered().length, 1);
       assert.equal(flaky.delivered()[0]!.uniqueKey, failed!.lago_id);
       assert.equal(flaky.delivered()[0]!.body, failed!.payload);
@@ -161,6 +163,42 @@ describe('webhooks: signed, delivered, retried and listed', () => {
       assert.deepEqual(again.body, { status: 405, error: 'Method Not Allowed', code: 'is_succeeded' });
     } finally {
       await flaky.close();
+    }
+  });
+
+  it('gives a failed re-send one attempt only, and keeps answers without NUL and at most 2,000 characters', async () => {
+    const odd = await startReceiver((n) => (n === 1 ? { status: 500, body: 'x'.repeat(100_000) } : { status: 200, body: 'ok\u0000done' }));
+    try {
+      const { key } = await t.newOrganization({ name: 'Odd' });
+      await endpoint(key, odd.url, 'hmac');
+      await customer(key, 'odd-1');
+      // The first answer is a 500 (retried), the second a 200 whose body holds a NUL.
+      await deliverUntil(async () => (await webhooks(key, '?status=succeeded')).length === 1);
+      assert.equal(odd.requests.length, 2);
+      const [sent] = await webhooks(key);
+      assert.equal(sent!.response, 'okdone');
+      assert.equal(sent!.retries, 1);
+
+      // A failed webhook sent again gets one attempt; failing again, it is failed again, not retried on its own.
+      const down = await startReceiver(() => 503);
+      try {
+        const other = await t.newOrganization({ name: 'Odd again' });
+        await endpoint(other.key, down.url, 'hmac');
+        await customer(other.key, 'odd-2');
+        await deliverUntil(async () => (await webhooks(other.key, '?status=failed')).length === 1);
+        const [failed] = await webhooks(other.key);
+        assert.equal(failed!.response.length, '{"error":"down"}'.length);
+        assert.equal((await json(other.key, 'POST', `/webhooks/${failed!.lago_id}/retry`)).status, 200);
+        await t.app.services.webhookDelivery.deliverDue();
+        await sleep(50);
+        await t.app.services.webhookDelivery.deliverDue();
+        assert.equal(down.requests.length, SETTINGS.attempts + 1);
+        assert.equal((await webhooks(other.key))[0]!.status, 'failed');
+      } finally {
+        await down.close();
+      }
+    } finally {
+      await odd.close();
     }
   });
 

@@ -10,8 +10,8 @@ export interface ReceivedWebhook {
   answered: number;
 }
 
-/** How the receiver answers the n-th request it gets (from 1): a status, or `hang` to never answer. */
-export type Answer = (n: number, received: Omit<ReceivedWebhook, 'answered'>) => number | 'hang';
+/** How the receiver answers the n-th request it gets (from 1): a status, a status and body, or `hang` to never answer. */
+export type Answer = (n: number, received: Omit<ReceivedWebhook, 'answered'>) => number | { status: number; body: string } | 'hang';
 
 /**
  * A real HTTP receiver on loopback, as a user's webhook endpoint: it records every request (headers and raw body) and
@@ -28,14 +28,15 @@ export const startReceiver = async (answer: Answer = () => 200) => {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const received = { headers: req.headers, body, json: JSON.parse(body) as Record<string, unknown>, uniqueKey: String(req.headers['x-lago-unique-key']) };
-      const status = respond(requests.length + 1, received);
-      const entry: ReceivedWebhook = { ...received, answered: status === 'hang' ? 0 : status };
+      const answer = respond(requests.length + 1, received);
+      const entry: ReceivedWebhook = { ...received, answered: answer === 'hang' ? 0 : typeof answer === 'number' ? answer : answer.status };
       requests.push(entry);
-      if (status === 'hang') {
+      if (answer === 'hang') {
         hanging.add(res);
         return;
       }
-      res.writeHead(status, { 'content-type': 'application/json' }).end(status < 300 ? '{"ok":true}' : '{"error":"down"}');
+      const text = typeof answer === 'number' ? (answer < 300 ? '{"ok":true}' : '{"error":"down"}') : answer.body;
+      res.writeHead(entry.answered, { 'content-type': 'application/json' }).end(text);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -43,24 +43,27 @@ export const createDocumentService = ({ db, publicUrl, clock }: { db: Db; public
   const documentUrl = (token: string) => `${publicUrl()}/documents/${token}.pdf`;
 
   /**
-   * Renders and stores an invoice's PDF unless it has one; the invoice is locked meanwhile, so two renderers never
-   * store two documents. Returns the invoice as it then is.
+   * Renders and stores an invoice's PDF unless it has one. The rendering (the slow part) happens outside any
+   * transaction; the invoice is then locked only to store the document, and a renderer that finds a document stored
+   * meanwhile keeps that one. Returns the invoice as it then is.
    */
-  const ensureInvoicePdf = async (organizationId: string, invoiceId: string): Promise<InvoiceRow | null> =>
-    inTransaction(db, async (tx) => {
+  const ensureInvoicePdf = async (organizationId: string, invoiceId: string): Promise<InvoiceRow | null> => {
+    const seen = await findInvoice(db, organizationId, invoiceId);
+    if (!seen || seen.status !== 'finalized') return null;
+    if (seen.fileUrl) return seen;
+    const organization = await findOrganization(db, organizationId);
+    if (!organization) return null;
+    const now = clock.now();
+    const detail = serializeInvoiceDetail(await loadInvoiceDetail(db, seen, now));
+    const pdf = await renderInvoicePdf({ invoice: detail, organization: documentOrganization(organization) });
+    return inTransaction(db, async (tx) => {
       const invoice = await findInvoice(tx, organizationId, invoiceId, true);
       if (!invoice || invoice.status !== 'finalized') return null;
       if (invoice.fileUrl) return invoice;
-      const organization = await findOrganization(tx, organizationId);
-      if (!organization) return null;
-      const now = clock.now();
-      const detail = serializeInvoiceDetail(await loadInvoiceDetail(tx, invoice, now));
-      const pdf = await renderInvoicePdf({ invoice: detail, organization: documentOrganization(organization) });
       const token = randomBytes(24).toString('base64url');
-      const stamp = instantToDate(now).toISOString();
       await tx.execute(
         sql`INSERT INTO documents (organization_id, id, object_type, object_id, token, content, created_at)
-          VALUES (${organizationId}, ${newId()}, 'invoice', ${invoiceId}, ${token}, ${pdf}, ${stamp}::timestamptz)`,
+          VALUES (${organizationId}, ${newId()}, 'invoice', ${invoiceId}, ${token}, ${pdf}, ${instantToDate(now).toISOString()}::timestamptz)`,
       );
       const [updated] = await queryRows<{ file_url: string }>(
         tx,
@@ -69,6 +72,7 @@ export const createDocumentService = ({ db, publicUrl, clock }: { db: Db; public
       await recordDomainEvent(tx, { organizationId, type: 'invoice.generated', objectType: 'invoice', objectId: invoiceId, at: now });
       return { ...invoice, fileUrl: updated!.file_url };
     });
+  };
 
   /**
    * POST /invoices/{id}/download: the finalized invoice with its `file_url`, rendered now if it was not yet (Lago
@@ -81,14 +85,31 @@ export const createDocumentService = ({ db, publicUrl, clock }: { db: Db; public
     return ok(view!);
   };
 
-  /** Renders the PDFs of finalized invoices that have none yet, oldest first; returns how many it rendered. */
-  const renderPending = async (limit = 10): Promise<number> => {
-    const pending = await queryRows<{ organization_id: string; id: string }>(
-      db,
-      sql`SELECT organization_id, id FROM invoices WHERE status = 'finalized' AND file_url IS NULL ORDER BY finalized_at LIMIT ${limit}`,
-    );
-    for (const invoice of pending) await ensureInvoicePdf(invoice.organization_id, invoice.id);
-    return pending.length;
+  // Invoices whose PDF could not be rendered: skipped by this process's background renderer (a download still tries),
+  // so that one of them does not hold up the others.
+  const failed = new Set<string>();
+
+  /**
+   * Renders the PDFs of finalized invoices that have none yet, oldest first, one at a time (each render holds the
+   * event loop for tens of milliseconds); returns how many it tried.
+   */
+  const renderPending = async (limit = 10, onError: (error: unknown) => void = () => {}): Promise<number> => {
+    const pending = (
+      await queryRows<{ organization_id: string; id: string }>(
+        db,
+        sql`SELECT organization_id, id FROM invoices WHERE status = 'finalized' AND file_url IS NULL ORDER BY finalized_at LIMIT ${limit + failed.size}`,
+      )
+    ).filter((i) => !failed.has(i.id));
+    for (const invoice of pending.slice(0, limit)) {
+      try {
+        await ensureInvoicePdf(invoice.organization_id, invoice.id);
+      } catch (error) {
+        failed.add(invoice.id);
+        onError(error);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return Math.min(pending.length, limit);
   };
 
   /** The stored PDF a `file_url` token names. */
@@ -97,24 +118,26 @@ export const createDocumentService = ({ db, publicUrl, clock }: { db: Db; public
     return row ? Buffer.from(row.content) : null;
   };
 
-  /** Renders pending PDFs in the background, every `intervalMs`; returns a stop function. */
+  /**
+   * Renders pending PDFs in the background, every `intervalMs`, the first time one interval after start (by then the
+   * server listens, and links carry its address); returns a stop function.
+   */
   const start = (intervalMs: number, onError: (error: unknown) => void): (() => Promise<void>) => {
     let stopped = false;
-    let timer: NodeJS.Timeout | null = null;
     let running: Promise<void> = Promise.resolve();
     const tick = () => {
       running = (async () => {
-        while (!stopped && (await renderPending()) > 0);
+        while (!stopped && (await renderPending(10, onError)) > 0);
       })()
         .catch(onError)
         .then(() => {
           if (!stopped) timer = setTimeout(tick, intervalMs);
         });
     };
-    tick();
+    let timer: NodeJS.Timeout = setTimeout(tick, intervalMs);
     return async () => {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
       await running;
     };
   };

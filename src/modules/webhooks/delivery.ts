@@ -13,8 +13,8 @@ export interface DeliverySettings {
   timeoutMs: number;
   /** A second of the retry schedule (tests shrink it). */
   backoffUnitMs: number;
-  /** The `iss` of JWT signatures: the API's public URL. */
-  issuer: string;
+  /** The `iss` of JWT signatures: the API's public URL (known once the server listens). */
+  issuer: () => string;
   /** Deliveries claimed and sent at once by one worker. */
   batchSize: number;
 }
@@ -25,6 +25,8 @@ export type SigningKeyLoader = (db: Db, organizationId: string, now: Date) => Pr
 interface Claimed {
   organization_id: string;
   id: string;
+  /** The claim's lease: an outcome is written only while the claim still holds it. */
+  locked_until: Date;
   payload: string;
   attempts: number;
   webhook_url: string;
@@ -39,6 +41,28 @@ export interface AttemptOutcome {
 }
 
 const RESPONSE_KEPT = 2_000;
+/** PostgreSQL text cannot hold NUL; a receiver's answer is kept without it. */
+const storable = (text: string): string => text.replaceAll('\u0000', '').slice(0, RESPONSE_KEPT);
+
+/** The first characters of an answer, without waiting for (or keeping) the rest of a long one. */
+const readStart = async (response: Response): Promise<string> => {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    while (text.length < RESPONSE_KEPT) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // The status decided the outcome; a body cut short changes nothing.
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return text;
+};
 /** The answers Lago counts as delivered (its HTTP client's success codes); any other is a failure. */
 const DELIVERED = new Set([200, 201, 202, 204]);
 
@@ -76,7 +100,7 @@ export const createWebhookDelivery = (deps: {
         FROM due, webhook_endpoints ep, organizations o
         WHERE w.organization_id = due.organization_id AND w.id = due.id
           AND ep.organization_id = w.organization_id AND ep.id = w.endpoint_id AND o.id = w.organization_id
-        RETURNING w.organization_id, w.id, w.payload, w.attempts, ep.webhook_url, ep.signature_algo, o.hmac_key`,
+        RETURNING w.organization_id, w.id, w.locked_until, w.payload, w.attempts, ep.webhook_url, ep.signature_algo, o.hmac_key`,
     );
   };
 
@@ -87,7 +111,7 @@ export const createWebhookDelivery = (deps: {
       key = createPrivateKey((await signingKeys(db, webhook.organization_id, now())).privateKeyPem);
       privateKeys.set(webhook.organization_id, key);
     }
-    return jwtSignature(key, webhook.payload, settings.issuer);
+    return jwtSignature(key, webhook.payload, settings.issuer());
   };
 
   /** One POST of a webhook; any other answer than 200, 201, 202 or 204, a network error or a timeout is a failure. */
@@ -106,59 +130,74 @@ export const createWebhookDelivery = (deps: {
         signal: AbortSignal.timeout(settings.timeoutMs),
         redirect: 'manual',
       });
-      const text = (await response.text()).slice(0, RESPONSE_KEPT);
-      return { ok: DELIVERED.has(response.status), httpStatus: response.status, response: text };
+      return { ok: DELIVERED.has(response.status), httpStatus: response.status, response: storable(await readStart(response)) };
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const message = error instanceof Error && error.name === 'TimeoutError' ? `timed out after ${settings.timeoutMs} ms` : (cause?.code ?? cause?.message ?? String(error));
-      return { ok: false, httpStatus: null, response: message.slice(0, RESPONSE_KEPT) };
+      return { ok: false, httpStatus: null, response: storable(message) };
     }
   };
 
-  /** Writes an attempt's outcome: sent, another attempt scheduled, or failed for good (`final` ends it at once). */
-  const record = async (webhook: Claimed, outcome: AttemptOutcome, final: boolean): Promise<void> => {
+  /**
+   * Writes an attempt's outcome: sent, another attempt scheduled, or failed for good. Only while the claim still holds
+   * its lease: a claim that ran out (the attempt outlived it) leaves the webhook to whoever claimed it since.
+   */
+  const record = async (webhook: Claimed, outcome: AttemptOutcome): Promise<void> => {
     const at = now();
     const attempts = webhook.attempts + 1;
-    const status = outcome.ok ? 'succeeded' : final || attempts >= settings.attempts ? 'failed' : 'retrying';
+    const status = outcome.ok ? 'succeeded' : attempts >= settings.attempts ? 'failed' : 'retrying';
     const next = status === 'retrying' ? new Date(at.getTime() + retryDelayMs(attempts, random(), settings.backoffUnitMs)) : at;
     await db.execute(
       sql`UPDATE webhooks SET status = ${status}, attempts = ${attempts}, next_attempt_at = ${next.toISOString()}::timestamptz,
           locked_until = NULL, last_attempt_at = ${at.toISOString()}::timestamptz, http_status = ${outcome.httpStatus},
           response = ${outcome.response}, updated_at = ${at.toISOString()}::timestamptz
-        WHERE organization_id = ${webhook.organization_id} AND id = ${webhook.id}`,
+        WHERE organization_id = ${webhook.organization_id} AND id = ${webhook.id}
+          AND locked_until = ${new Date(webhook.locked_until).toISOString()}::timestamptz`,
     );
+  };
+
+  /** One claimed webhook, start to end; a failure to sign or to write is the worker's to log, not the batch's. */
+  const deliver = async (webhook: Claimed, onError: (error: unknown) => void): Promise<void> => {
+    try {
+      await record(webhook, await post(webhook));
+    } catch (error) {
+      onError(error);
+    }
   };
 
   /**
    * Sends every webhook due now, batch after batch (a delivered webhook lets the next one about its object go);
    * returns how many attempts were made.
    */
-  const deliverDue = async (): Promise<number> => {
+  const deliverDue = async (onError: (error: unknown) => void = () => {}): Promise<number> => {
     let sent = 0;
     for (;;) {
       const batch = await claim(settings.batchSize);
       if (batch.length === 0) return sent;
-      await Promise.all(batch.map(async (webhook) => record(webhook, await post(webhook), false)));
+      await Promise.all(batch.map((webhook) => deliver(webhook, onError)));
       sent += batch.length;
     }
   };
 
   /**
-   * Sends one webhook now, whatever its state (a re-send asked for by the user): one attempt, after which it is
-   * succeeded or failed. Returns null when there is no such webhook.
+   * A re-send asked for by the user (Lago's retry): the webhook is due again at once and the worker sends it. A failed
+   * one gets one more attempt; one still retrying just skips its wait. Returns false for a webhook already delivered.
    */
-  const resend = async (organizationId: string, id: string): Promise<AttemptOutcome | null> => {
-    const [webhook] = await queryRows<Claimed>(
+  const resend = async (organizationId: string, id: string): Promise<boolean> => {
+    const at = now().toISOString();
+    const rows = await queryRows<{ id: string }>(
       db,
-      sql`SELECT w.organization_id, w.id, w.payload, w.attempts, ep.webhook_url, ep.signature_algo, o.hmac_key
-        FROM webhooks w JOIN webhook_endpoints ep ON ep.organization_id = w.organization_id AND ep.id = w.endpoint_id
-        JOIN organizations o ON o.id = w.organization_id
-        WHERE w.organization_id = ${organizationId} AND w.id = ${id}`,
+      sql`UPDATE webhooks SET status = CASE WHEN status = 'failed' THEN 'retrying' ELSE status END,
+          next_attempt_at = ${at}::timestamptz, updated_at = ${at}::timestamptz
+        WHERE organization_id = ${organizationId} AND id = ${id} AND status <> 'succeeded' RETURNING id`,
     );
-    if (!webhook) return null;
-    const outcome = await post(webhook);
-    await record(webhook, outcome, true);
-    return outcome;
+    return rows.length > 0;
+  };
+
+  /** Lago keeps webhooks for 90 days: delivered and failed ones older than that are deleted. */
+  const cleanUp = async (): Promise<void> => {
+    const horizon = new Date(now().getTime() - 90 * 86_400_000).toISOString();
+    await db.execute(sql`DELETE FROM webhooks WHERE status IN ('succeeded', 'failed') AND updated_at < ${horizon}::timestamptz`);
   };
 
   /**
@@ -169,8 +208,15 @@ export const createWebhookDelivery = (deps: {
     let stopped = false;
     let timer: NodeJS.Timeout | null = null;
     let running: Promise<void> = Promise.resolve();
+    let cleanedAt = 0;
     const tick = () => {
-      running = deliverDue()
+      running = (async () => {
+        await deliverDue(onError);
+        if (now().getTime() - cleanedAt > 3_600_000) {
+          cleanedAt = now().getTime();
+          await cleanUp();
+        }
+      })()
         .catch(onError)
         .then(() => {
           if (!stopped) timer = setTimeout(tick, intervalMs);
@@ -184,7 +230,7 @@ export const createWebhookDelivery = (deps: {
     };
   };
 
-  return { deliverDue, resend, start };
+  return { deliverDue, resend, cleanUp, start };
 };
 
 export type WebhookDelivery = ReturnType<typeof createWebhookDelivery>;

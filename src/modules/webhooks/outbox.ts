@@ -14,7 +14,8 @@ interface EndpointRow {
 }
 
 /**
- * Writes a transaction's changes as it commits: each one into `domain_events`, and for every endpoint of the
+ * Writes a transaction's changes as it commits (the endpoints read are held until then, so an endpoint deleted
+ * meanwhile waits and takes the new webhooks with it): each one into `domain_events`, and for every endpoint of the
  * organization that listens to its type, a webhook with its body fixed now (the object as the transaction leaves it).
  * An organization without endpoints costs one statement per transaction.
  */
@@ -31,7 +32,7 @@ export const createOutboxWriter =
             ${arrayParam(events.map((e) => e.type))}::text[], ${arrayParam(events.map((e) => e.objectType))}::text[],
             ${arrayParam(events.map((e) => e.objectId))}::uuid[], ${arrayParam(events.map((e) => instantToDate(e.at).toISOString()))}::timestamptz[]))
         SELECT organization_id, id, event_types FROM webhook_endpoints WHERE organization_id = ANY(${arrayParam(organizations)}::uuid[])
-        ORDER BY created_at, id`,
+        ORDER BY created_at, id FOR KEY SHARE`,
     );
     if (endpoints.length === 0) return;
     const now = clock().toISOString();

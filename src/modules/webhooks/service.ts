@@ -33,15 +33,15 @@ export const createWebhookService = ({ db, delivery }: { db: Db; delivery: Webho
   };
 
   /**
-   * Sends a webhook again now, once (Lago's retry: a delivered one is refused with `is_succeeded`), and answers with
-   * the outcome of that attempt.
+   * Sends a webhook again (Lago's retry): it is due at once and the delivery worker sends it; a failed one gets one
+   * more attempt. A delivered one is refused with `is_succeeded`.
    */
   const retry = async (ctx: Ctx, id: string): Promise<Result<WebhookRow>> => {
     const webhook = isUuid(id) ? await findWebhook(db, ctx.organizationId, id) : null;
     if (!webhook) return err(notFound('webhook'));
-    if (webhook.status === 'succeeded') return err(notAllowed('is_succeeded'));
-    await delivery.resend(ctx.organizationId, id);
-    return ok((await findWebhook(db, ctx.organizationId, id))!);
+    if (webhook.status === 'succeeded' || !(await delivery.resend(ctx.organizationId, id))) return err(notAllowed('is_succeeded'));
+    const rescheduled = await findWebhook(db, ctx.organizationId, id);
+    return rescheduled ? ok(rescheduled) : err(notFound('webhook'));
   };
 
   return { list, get, retry };
