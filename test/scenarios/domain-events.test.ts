@@ -41,6 +41,8 @@ describe('scenarios: the changes webhooks report are recorded as they happen', (
         '2024-02-01T12:00 subscription.updated',
         '2024-02-02T00:00 invoice.created',
         '2024-02-03T00:00 invoice.drafted',
+        // The invoice finalized on the 2nd was due that day (net_payment_term 0) and is still unpaid.
+        '2024-02-03T00:00 invoice.payment_overdue',
         '2024-02-03T00:00 subscription.terminated',
       ],
     );

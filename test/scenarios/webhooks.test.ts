@@ -59,6 +59,8 @@ describe('scenarios: webhooks report a subscription life as it happens', () => {
         'invoice.drafted',
         'subscription.updated',
         'invoice.created',
+        // Due the day it was finalized (net_payment_term 0) and unpaid when the clock reaches the next day.
+        'invoice.payment_overdue',
         'subscription.terminated',
         'invoice.drafted',
       ],

@@ -23,6 +23,7 @@ import { emptyInvoice, finalizeInvoice, graceEnd, revertInvoiceAmounts, writeInv
 import { loadBillingParty, subscriptionIssuingDate, type BillingParty } from './party.ts';
 import { cached, newRunCache, type RunCache } from './run-cache.ts';
 import { recordDomainEvent } from '../domain-events/record.ts';
+import { createReminders } from './reminders.ts';
 
 const compare = Temporal.Instant.compare;
 /** Customers the live clock bills at once on PostgreSQL (a pool's connections are shared with the API). */
@@ -34,6 +35,7 @@ const earliest = (instants: (Temporal.Instant | null)[]): Temporal.Instant | nul
 type Stamp = (at: Temporal.Instant) => Temporal.Instant;
 
 export const createBillingService = ({ db, metering }: { db: Db; metering: MeteringService }) => {
+  const reminders = createReminders({ db });
   const planOf = async (tx: Db, subscription: Subscription, cache?: RunCache): Promise<PlanDetails> => {
     const load = async () => {
       const [plan] = await loadPlanDetails(tx, subscription.organizationId, await plansById(tx, subscription.organizationId, [subscription.planId]));
@@ -396,10 +398,16 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
    */
   const runDue = async (organizationId: string, upTo: Temporal.Instant, stamp: Stamp = (at) => at, concurrency = 1): Promise<void> => {
     const cache = newRunCache();
+    let remindedBefore: Temporal.Instant | null = null;
     const worker = async () => {
       for (;;) {
         const item = await earliestDue(organizationId, upTo);
         if (!item) return;
+        // Reminders that fell due before this instant go out first, in the state the clock saw then.
+        if (!remindedBefore || compare(item.at, remindedBefore) > 0) {
+          remindedBefore = item.at;
+          await reminders.runDue(organizationId, item.at, stamp, { before: true });
+        }
         try {
           // A deadlock with a concurrent change (a plan deleted meanwhile) is run again, not recorded as a failure.
           await retryingConflicts(() =>
@@ -419,6 +427,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     // runs one at a time, so that its work happens in exactly the order of its instants. PGlite has one connection.
     const parallel = (db as { $client?: unknown }).$client instanceof pg.Pool ? Math.max(1, concurrency) : 1;
     await Promise.all(Array.from({ length: parallel }, worker));
+    await reminders.runDue(organizationId, upTo, stamp);
   };
 
   /**
@@ -513,6 +522,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
           OR EXISTS (SELECT 1 FROM invoices i WHERE i.organization_id = o.id AND i.status = 'draft' AND i.finalize_at <= ${instantToDate(now).toISOString()}::timestamptz))`,
     );
     for (const { id } of organizations) await runDue(id, now, () => systemClock.now(), LIVE_CONCURRENCY);
+    await reminders.runLive(now, () => systemClock.now());
   };
 
   /** Runs the live clock now and then every `intervalMs`, until the returned stop is awaited. */
