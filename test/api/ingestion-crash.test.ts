@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { sql } from 'drizzle-orm';
 import { openPglite, openPostgres } from '../../src/db/database.ts';
 import { queryRows } from '../../src/db/query.ts';
+import { billowProcess, type BillowProcess } from '../support/billow-process.ts';
 
-const BIN = join(process.cwd(), 'bin', 'billow.js');
 const KEY = 'crash-test-key-0123456789';
 
 /**
@@ -19,63 +12,17 @@ const KEY = 'crash-test-key-0123456789';
  * batch is there whole or not at all, and that the aggregates count exactly the stored events.
  */
 describe('a crash in the middle of ingestion', () => {
-  let dataDir = '';
-  let databaseUrl = '';
-  let server: ChildProcess | null = null;
-  let url = '';
-
-  const start = async () => {
-    server = spawn(process.execPath, [BIN, 'serve'], {
-      env: {
-        ...process.env,
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        BILLOW_API_KEY: KEY,
-        BILLOW_DATA_DIR: dataDir,
-        DATABASE_URL: databaseUrl,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const first = await new Promise<string>((resolve) => createInterface({ input: server!.stdout! }).once('line', resolve));
-    url = first.match(/listening on (\S+)/)![1]!;
-  };
-  const kill = async () => {
-    const exited = new Promise((resolve) => server!.once('exit', resolve));
-    server!.kill('SIGKILL');
-    await exited;
-  };
-  const api = (path: string, body?: object) =>
-    fetch(`${url}/api/v1${path}`, {
-      method: body ? 'POST' : 'GET',
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
+  let billow: BillowProcess;
+  const api = (path: string, body?: object) => billow.api(path, body);
 
   before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'billow-crash-'));
-    if (process.env.TEST_DATABASE_URL) {
-      const name = `billow_crash_${randomBytes(4).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      const u = new URL(process.env.TEST_DATABASE_URL);
-      u.pathname = `/${name}`;
-      databaseUrl = u.toString();
-    }
-    await start();
+    billow = await billowProcess({ key: KEY });
+    await billow.start();
     const metric = await api('/billable_metrics', { billable_metric: { name: 'GB', code: 'gb', aggregation_type: 'sum_agg', field_name: 'gb' } });
     assert.equal(metric.status, 200);
   });
   after(async () => {
-    if (server && server.exitCode === null && server.signalCode === null) await kill();
-    await rm(dataDir, { recursive: true, force: true });
-    if (databaseUrl) {
-      const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);
-      await admin.end();
-    }
+    await billow.dispose();
   });
 
   test('every batch is there whole or not at all, and counted exactly', async () => {
@@ -94,9 +41,9 @@ describe('a crash in the middle of ingestion', () => {
         }).catch(() => null),
       );
       await new Promise((resolve) => setTimeout(resolve, 20 + round * 60));
-      await kill();
+      await billow.kill();
       await Promise.all(inFlight);
-      await start();
+      await billow.start();
     }
     let stored = 0;
     for (let round = 0; round < rounds; round++) {
@@ -116,8 +63,8 @@ describe('a crash in the middle of ingestion', () => {
     assert.equal(last.status, 200);
     stored += 1;
     // The aggregates (what usage reads) count exactly the events that survived, straight from the database.
-    await kill();
-    const database = databaseUrl ? await openPostgres(databaseUrl, 1) : await openPglite({ dataDir });
+    await billow.kill();
+    const database = billow.databaseUrl ? await openPostgres(billow.databaseUrl, 1) : await openPglite({ dataDir: billow.dataDir });
     try {
       const [row] = await queryRows<{ events: string; counted: string; summed: string }>(
         database.db,
@@ -131,7 +78,6 @@ describe('a crash in the middle of ingestion', () => {
       assert.deepEqual(row, { events: String(stored), counted: String(stored), summed: String(stored) });
     } finally {
       await database.close();
-      server = null;
     }
     console.log(`crash test: ${stored} of ${rounds * 400} events survived the kills`);
   });
