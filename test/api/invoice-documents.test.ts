@@ -74,7 +74,7 @@ describe('invoice documents: download, file_url, invoice.generated', () => {
 
     const downloaded = await t.client(s.key).invoices.downloadInvoice(invoice.lago_id);
     const fileUrl = downloaded.data.invoice.file_url!;
-    assert.match(fileUrl, new RegExp(`^${t.url}/documents/[A-Za-z0-9_-]+\\.pdf$`));
+    assert.match(fileUrl, new RegExp(`^${t.url}/documents/[0-9a-f-]{36}/[A-Za-z0-9_-]+\\.pdf$`));
     assert.equal(((await s.call<Json>('GET', `/invoices/${invoice.lago_id}`)).invoice.file_url), fileUrl);
 
     // The link needs no API key, like a storage link.
@@ -125,8 +125,12 @@ describe('invoice documents: download, file_url, invoice.generated', () => {
     while ((await t.app.services.documents.renderPending()) > 0);
     assert.equal((await s.call<Json>('GET', `/invoices/${draft.lago_id}`)).invoice.file_url, null, 'a draft is not rendered in the background');
 
-    const missing = await fetch(`${t.url}/documents/not-a-token.pdf`);
+    const missing = await fetch(`${t.url}/documents/not-an-organization/not-a-token.pdf`);
     assert.equal(missing.status, 404);
+    // Another organization's id with this token names nothing.
+    const [, , , , , token] = rendered.file_url.split('/');
+    assert.equal((await fetch(`${t.url}/documents/${other.id}/${token}`)).status, 404);
+    assert.equal((await fetch(rendered.file_url)).status, 200);
     const [{ n }] = (await queryRows<{ n: string }>(t.database.db, sql`SELECT count(*)::text AS n FROM documents`)) as [{ n: string }];
     assert.ok(Number(n) >= 2);
   });

@@ -19,13 +19,14 @@ export const documentRoutes =
     }
   };
 
-/** The documents' public links (no API key, like a storage link): GET /documents/{token}.pdf. */
+/** The documents' public links (no API key, like a storage link): GET /documents/{organization id}/{token}.pdf. */
 export const documentFileRoutes =
   (documents: DocumentService): FastifyPluginAsyncTypebox =>
   async (app) => {
-    app.get('/documents/:file', { schema: { hide: true, params: Type.Object({ file: Type.String({ maxLength: 80 }) }) } }, async (request, reply) => {
+    const params = Type.Object({ organization: Type.String({ maxLength: 40 }), file: Type.String({ maxLength: 80 }) });
+    app.get('/documents/:organization/:file', { schema: { hide: true, params } }, async (request, reply) => {
       const token = request.params.file.replace(/\.pdf$/, '');
-      const pdf = /^[A-Za-z0-9_-]+$/.test(token) ? await documents.fileByToken(token) : null;
+      const pdf = /^[A-Za-z0-9_-]+$/.test(token) ? await documents.fileByToken(request.params.organization, token) : null;
       if (!pdf) return reply.status(404).send({ status: 404, error: 'Not Found', code: 'document_not_found' });
       return reply.header('content-type', 'application/pdf').header('cache-control', 'private, max-age=3600').send(pdf);
     });

@@ -40,7 +40,7 @@ const documentOrganization = (o: Organization): DocumentOrganization => ({
  * `invoice.generated`.
  */
 export const createDocumentService = ({ db, publicUrl, clock }: { db: Db; publicUrl: () => string; clock: Clock }) => {
-  const documentUrl = (token: string) => `${publicUrl()}/documents/${token}.pdf`;
+  const documentUrl = (organizationId: string, token: string) => `${publicUrl()}/documents/${organizationId}/${token}.pdf`;
 
   /**
    * Renders and stores an invoice's PDF unless it has one. The rendering (the slow part) happens outside any
@@ -67,7 +67,7 @@ export const createDocumentService = ({ db, publicUrl, clock }: { db: Db; public
       );
       const [updated] = await queryRows<{ file_url: string }>(
         tx,
-        sql`UPDATE invoices SET file_url = ${documentUrl(token)} WHERE organization_id = ${organizationId} AND id = ${invoiceId} RETURNING file_url`,
+        sql`UPDATE invoices SET file_url = ${documentUrl(organizationId, token)} WHERE organization_id = ${organizationId} AND id = ${invoiceId} RETURNING file_url`,
       );
       await recordDomainEvent(tx, { organizationId, type: 'invoice.generated', objectType: 'invoice', objectId: invoiceId, at: now });
       return { ...invoice, fileUrl: updated!.file_url };
@@ -112,9 +112,13 @@ export const createDocumentService = ({ db, publicUrl, clock }: { db: Db; public
     return Math.min(pending.length, limit);
   };
 
-  /** The stored PDF a `file_url` token names. */
-  const fileByToken = async (token: string): Promise<Buffer | null> => {
-    const [row] = await queryRows<{ content: Uint8Array }>(db, sql`SELECT content FROM documents WHERE token = ${token}`);
+  /** The stored PDF a `file_url` names (its organization and token). */
+  const fileByToken = async (organizationId: string, token: string): Promise<Buffer | null> => {
+    if (!isUuid(organizationId)) return null;
+    const [row] = await queryRows<{ content: Uint8Array }>(
+      db,
+      sql`SELECT content FROM documents WHERE organization_id = ${organizationId} AND token = ${token}`,
+    );
     return row ? Buffer.from(row.content) : null;
   };
 
