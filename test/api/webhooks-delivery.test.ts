@@ -202,6 +202,25 @@ describe('webhooks: signed, delivered, retried and listed', () => {
     }
   });
 
+  it('delivers to an endpoint on a port web browsers refuse (6666): a webhook endpoint may listen anywhere', async () => {
+    let irc: Receiver;
+    try {
+      irc = await startReceiver(() => 200, 6666);
+    } catch {
+      return; // the port is taken on this machine: nothing to prove here
+    }
+    try {
+      const { key } = await t.newOrganization({ name: 'Odd port' });
+      await endpoint(key, irc.url, 'hmac');
+      await customer(key, 'odd-port-1');
+      await t.app.services.webhookDelivery.deliverDue();
+      assert.equal(irc.delivered().length, 1);
+      assert.equal((await webhooks(key))[0]!.status, 'succeeded');
+    } finally {
+      await irc.close();
+    }
+  });
+
   it('answers bad webhook requests with Lago 4xx bodies and hides other organizations\' webhooks', async () => {
     const a = await t.newOrganization({ name: 'Mine' });
     const b = await t.newOrganization({ name: 'Theirs' });

@@ -18,7 +18,7 @@ export type Answer = (n: number, received: Omit<ReceivedWebhook, 'answered'>) =>
  * answers as told. `delivered()` is what a receiver that deduplicates on X-Lago-Unique-Key keeps: the first
  * successfully answered request of each key.
  */
-export const startReceiver = async (answer: Answer = () => 200) => {
+export const startReceiver = async (answer: Answer = () => 200, port = 0) => {
   const requests: ReceivedWebhook[] = [];
   const hanging = new Set<ServerResponse>();
   let respond = answer;
@@ -39,10 +39,13 @@ export const startReceiver = async (answer: Answer = () => 200) => {
       res.writeHead(entry.answered, { 'content-type': 'application/json' }).end(text);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/webhooks`,
+    url: `http://127.0.0.1:${bound}/webhooks`,
     requests,
     /** Changes how later requests are answered. */
     answerWith: (next: Answer) => {

@@ -4,6 +4,7 @@ import { createPrivateKey } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
 import { queryRows } from '../../db/query.ts';
 import { retryDelayMs } from './backoff.ts';
+import { postBody } from './http-post.ts';
 import { hmacSignature, jwtSignature, type SignatureAlgo } from './signing.ts';
 
 export interface DeliverySettings {
@@ -44,25 +45,6 @@ const RESPONSE_KEPT = 2_000;
 /** PostgreSQL text cannot hold NUL; a receiver's answer is kept without it. */
 const storable = (text: string): string => text.replaceAll('\u0000', '').slice(0, RESPONSE_KEPT);
 
-/** The first characters of an answer, without waiting for (or keeping) the rest of a long one. */
-const readStart = async (response: Response): Promise<string> => {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  try {
-    while (text.length < RESPONSE_KEPT) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } catch {
-    // The status decided the outcome; a body cut short changes nothing.
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return text;
-};
 /** The answers Lago counts as delivered (its HTTP client's success codes); any other is a failure. */
 const DELIVERED = new Set([200, 201, 202, 204]);
 
@@ -117,24 +99,17 @@ export const createWebhookDelivery = (deps: {
   /** One POST of a webhook; any other answer than 200, 201, 202 or 204, a network error or a timeout is a failure. */
   const post = async (webhook: Claimed): Promise<AttemptOutcome> => {
     try {
-      const response = await fetch(webhook.webhook_url, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          'User-Agent': 'Billow-Webhooks',
-          'X-Lago-Signature': await signature(webhook),
-          'X-Lago-Signature-Algorithm': webhook.signature_algo,
-          'X-Lago-Unique-Key': webhook.id,
-        },
-        body: webhook.payload,
-        signal: AbortSignal.timeout(settings.timeoutMs),
-        redirect: 'manual',
-      });
-      return { ok: DELIVERED.has(response.status), httpStatus: response.status, response: storable(await readStart(response)) };
+      const headers = {
+        'Content-Type': 'application/json',
+        'User-Agent': 'Billow-Webhooks',
+        'X-Lago-Signature': await signature(webhook),
+        'X-Lago-Signature-Algorithm': webhook.signature_algo,
+        'X-Lago-Unique-Key': webhook.id,
+      };
+      const answer = await postBody(webhook.webhook_url, headers, webhook.payload, settings.timeoutMs, RESPONSE_KEPT);
+      return { ok: DELIVERED.has(answer.status), httpStatus: answer.status, response: storable(answer.body) };
     } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const message = error instanceof Error && error.name === 'TimeoutError' ? `timed out after ${settings.timeoutMs} ms` : (cause?.code ?? cause?.message ?? String(error));
-      return { ok: false, httpStatus: null, response: storable(message) };
+      return { ok: false, httpStatus: null, response: storable(error instanceof Error ? error.message : String(error)) };
     }
   };
 
