@@ -21,9 +21,7 @@ describe('scenarios: events.errors reports each past hour\'s events that will no
 
   test('unknown codes, missing or non-numeric fields and unknown filter values, per hour, once', async () => {
     const s = await story(t, { clock: '2024-01-01T00:00:00Z' });
-    await s.call('POST', '/webhook_endpoints', { webhook_endpoint: { webhook_url: receiver.url, signature_algo: 'hmac', event_types: ['events.errors'] } });
-    const organizationId = ((await s.call('GET', '/organizations')) as Json).organization.lago_id as string;
-    const reports = () => receiver.requests.filter((r) => r.json.organization_id === organizationId).map((r) => r.json as Json);
+    const { organizationId, received: reports } = await s.listen(receiver, { event_types: ['events.errors'] });
     await s.metric({ code: 'gb', aggregation_type: 'sum_agg', field_name: 'gb' });
     await s.metric({ code: 'calls', aggregation_type: 'count_agg', filters: [{ key: 'region', values: ['eu', 'us'] }] });
     await s.metric({ code: 'seats', aggregation_type: 'unique_count_agg', field_name: 'seat' });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TestApp } from '../support/app.ts';
+import type { Receiver } from '../support/webhook-receiver.ts';
 
 /** An invoice as GET /invoices/{id} shows it, with the fields the stories check. */
 export interface StoryInvoice {
@@ -73,6 +74,20 @@ export const story = async (t: TestApp, options: { clock: string; timezone?: str
         event: { transaction_id: `tx_${++tx}`, external_subscription_id: sub, code, timestamp: Date.parse(at) / 1000, properties },
       }),
     advance: (to: string) => call('POST', '/test_clock/advance', { test_clock: { frozen_time: to } }),
+    /**
+     * Points a webhook endpoint (hmac unless `endpoint` says otherwise) at a receiver; `received()` is the bodies of this
+     * organization's webhooks it got, in the order the changes were recorded (webhook ids are time-ordered).
+     */
+    listen: async (receiver: Receiver, endpoint: Record<string, unknown> = {}) => {
+      await call('POST', '/webhook_endpoints', { webhook_endpoint: { webhook_url: receiver.url, signature_algo: 'hmac', ...endpoint } });
+      const organizationId = (await call<{ organization: { lago_id: string } }>('GET', '/organizations')).organization.lago_id;
+      const received = () =>
+        receiver.requests
+          .filter((r) => r.json.organization_id === organizationId)
+          .sort((a, b) => (a.uniqueKey < b.uniqueKey ? -1 : 1))
+          .map((r) => r.json as Record<string, any>);
+      return { organizationId, received };
+    },
     /** The customer's invoices in the order they were issued, each as GET /invoices/{id} shows it. */
     invoices: async (externalCustomerId: string): Promise<StoryInvoice[]> => {
       const listed = await call<{ invoices: { lago_id: string }[] }>(

@@ -22,14 +22,7 @@ describe('scenarios: webhooks report a subscription life as it happens', () => {
 
   test('plans, customer, start, trial end, draft, upgrade, finalization, termination: each reported once, in order', async () => {
     const s = await story(t, { clock: '2024-01-01T00:00:00Z' });
-    await s.call('POST', '/webhook_endpoints', { webhook_endpoint: { webhook_url: receiver.url, signature_algo: 'hmac' } });
-    const organizationId = ((await s.call('GET', '/organizations')) as Json).organization.lago_id as string;
-    // In the order the changes were made (webhook ids are time-ordered); different objects may arrive in any order.
-    const mine = () =>
-      receiver.requests
-        .filter((r) => r.json.organization_id === organizationId)
-        .sort((a, b) => (a.uniqueKey < b.uniqueKey ? -1 : 1))
-        .map((r) => r.json as Json);
+    const { received: mine } = await s.listen(receiver);
     const deliver = () => t.app.services.webhookDelivery.deliverDue();
 
     await s.metric({ code: 'calls', aggregation_type: 'count_agg' });
@@ -104,14 +97,7 @@ describe('scenarios: webhooks report a subscription life as it happens', () => {
 
   test('deleting a plan and a metric reports them as deleted; voiding and paying an invoice report it', async () => {
     const s = await story(t, { clock: '2024-03-01T00:00:00Z' });
-    await s.call('POST', '/webhook_endpoints', { webhook_endpoint: { webhook_url: `${receiver.url}/two`, signature_algo: 'jwt' } });
-    const organizationId = ((await s.call('GET', '/organizations')) as Json).organization.lago_id as string;
-    // In the order the changes were made (webhook ids are time-ordered); different objects may arrive in any order.
-    const mine = () =>
-      receiver.requests
-        .filter((r) => r.json.organization_id === organizationId)
-        .sort((a, b) => (a.uniqueKey < b.uniqueKey ? -1 : 1))
-        .map((r) => r.json as Json);
+    const { received: mine } = await s.listen(receiver, { webhook_url: `${receiver.url}/two`, signature_algo: 'jwt' });
 
     await s.metric({ code: 'gb', aggregation_type: 'sum_agg', field_name: 'gb' });
     await s.call('PUT', '/billable_metrics/gb', { billable_metric: { name: 'Gigabytes' } });

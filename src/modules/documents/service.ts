@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { repeatEvery } from '../../lib/repeat.ts';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import { queryRows } from '../../db/query.ts';
@@ -126,25 +127,15 @@ export const createDocumentService = ({ db, publicUrl, clock }: { db: Db; public
    * Renders pending PDFs in the background, every `intervalMs`, the first time one interval after start (by then the
    * server listens, and links carry its address); returns a stop function.
    */
-  const start = (intervalMs: number, onError: (error: unknown) => void): (() => Promise<void>) => {
-    let stopped = false;
-    let running: Promise<void> = Promise.resolve();
-    const tick = () => {
-      running = (async () => {
-        while (!stopped && (await renderPending(10, onError)) > 0);
-      })()
-        .catch(onError)
-        .then(() => {
-          if (!stopped) timer = setTimeout(tick, intervalMs);
-        });
-    };
-    let timer: NodeJS.Timeout = setTimeout(tick, intervalMs);
-    return async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    };
-  };
+  const start = (intervalMs: number, onError: (error: unknown) => void): (() => Promise<void>) =>
+    repeatEvery(
+      intervalMs,
+      async (stopped) => {
+        while (!stopped() && (await renderPending(10, onError)) > 0);
+      },
+      onError,
+      { delayFirst: true },
+    );
 
   return { downloadInvoice, renderPending, fileByToken, start };
 };

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { repeatEvery } from '../../lib/repeat.ts';
 import { Temporal } from 'temporal-polyfill';
 import type { Db } from '../../db/database.ts';
 import { queryRows } from '../../db/query.ts';
@@ -106,17 +107,7 @@ export const createEventValidation = ({ db }: { db: Db }) => {
     for (const { id } of organizations) await validateUpTo(id, now);
   };
 
-  const start = (intervalMs: number, onError: (error: unknown) => void): (() => Promise<void>) => {
-    let running: Promise<void> = validateLive().catch(onError);
-    const timer = setInterval(() => {
-      running = running.then(validateLive).catch(onError);
-    }, intervalMs);
-    timer.unref();
-    return async () => {
-      clearInterval(timer);
-      await running;
-    };
-  };
+  const start = (intervalMs: number, onError: (error: unknown) => void): (() => Promise<void>) => repeatEvery(intervalMs, validateLive, onError);
 
   return { validateUpTo, validateLive, start };
 };

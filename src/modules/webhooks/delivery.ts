@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { repeatEvery } from '../../lib/repeat.ts';
 import type { KeyObject } from 'node:crypto';
 import { createPrivateKey } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
@@ -176,33 +177,22 @@ export const createWebhookDelivery = (deps: {
   };
 
   /**
-   * Runs delivery in the background: at once, then every `intervalMs` (sooner while batches come back full). Returns
+   * Runs delivery in the background: at once, then `intervalMs` after each pass (a pass sends all that is due). Returns
    * a stop function that waits for the attempts in flight.
    */
   const start = (intervalMs: number, onError: (error: unknown) => void): (() => Promise<void>) => {
-    let stopped = false;
-    let timer: NodeJS.Timeout | null = null;
-    let running: Promise<void> = Promise.resolve();
     let cleanedAt = 0;
-    const tick = () => {
-      running = (async () => {
+    return repeatEvery(
+      intervalMs,
+      async () => {
         await deliverDue(onError);
         if (now().getTime() - cleanedAt > 3_600_000) {
           cleanedAt = now().getTime();
           await cleanUp();
         }
-      })()
-        .catch(onError)
-        .then(() => {
-          if (!stopped) timer = setTimeout(tick, intervalMs);
-        });
-    };
-    tick();
-    return async () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    };
+      },
+      onError,
+    );
   };
 
   return { deliverDue, resend, cleanUp, start };
