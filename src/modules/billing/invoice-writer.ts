@@ -14,6 +14,11 @@ import type { FeeDraft } from './fee-drafts.ts';
 import type { BillingParty } from './party.ts';
 import { recordDomainEvent } from '../domain-events/record.ts';
 import { cached, type RunCache } from './run-cache.ts';
+import { applyFinalizationCredits } from './finalization-credits.ts';
+
+/** The invoice columns the finalization credits change. */
+const CREDITED_COLUMNS = ['creditNotesAmountCents', 'prepaidCreditAmountCents', 'totalAmountCents'] as const;
+const pick = <T, K extends keyof T>(row: T, keys: readonly K[]): Pick<T, K> => Object.fromEntries(keys.map((k) => [k, row[k]])) as Pick<T, K>;
 
 const pad3 = (n: number) => String(n).padStart(3, '0');
 
@@ -254,13 +259,18 @@ export const finalizeInvoice = async (
   party: BillingParty,
   current: InvoiceRow,
   now: Temporal.Instant,
-  pending: Partial<InvoiceRow> = {},
+  pendingChanges: Partial<InvoiceRow> = {},
 ): Promise<InvoiceRow> => {
+  let pending = pendingChanges;
   const stamp = instantToDate(now);
-  const invoice = { ...current, ...pending };
-  if (invoice.totalAmountCents === 0n && !party.finalizeZeroAmountInvoice) {
-    return invoicesRepo.updateInvoice(tx, invoice.organizationId, invoice.id, { ...pending, status: 'closed', finalizeAt: null, updatedAt: stamp });
+  // Lago closes instead of finalizing only an invoice whose fees are all 0 (`Invoices::TransitionToFinalStatusService`):
+  // one brought to 0 by coupons, credit notes or wallets is still finalized.
+  if ({ ...current, ...pending }.feesAmountCents === 0n && !party.finalizeZeroAmountInvoice) {
+    return invoicesRepo.updateInvoice(tx, current.organizationId, current.id, { ...pending, status: 'closed', finalizeAt: null, updatedAt: stamp });
   }
+  const credited = await applyFinalizationCredits(tx, party, { ...current, ...pending }, now);
+  pending = { ...pending, ...pick(credited, CREDITED_COLUMNS) };
+  const invoice = { ...current, ...pending };
   const next = await invoicesRepo.nextSequentialIds(tx, invoice.organizationId, party.customer.id);
   const prefix = party.organization.documentNumberPrefix;
   const number =

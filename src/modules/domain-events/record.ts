@@ -24,10 +24,33 @@ export type DomainEventType =
   | 'billable_metric.created'
   | 'billable_metric.updated'
   | 'billable_metric.deleted'
-  | 'events.errors';
+  | 'events.errors'
+  | 'invoice.paid_credit_added'
+  | 'fee.created'
+  | 'credit_note.created'
+  | 'credit_note.generated'
+  | 'wallet.created'
+  | 'wallet.updated'
+  | 'wallet.terminated'
+  | 'wallet.depleted_ongoing_balance'
+  | 'wallet_transaction.created'
+  | 'wallet_transaction.updated'
+  | 'subscription.usage_threshold_reached'
+  | 'payment_request.created';
 
 /** The kinds of object a webhook carries, named as Lago's `object_type`. */
-export type DomainObjectType = 'subscription' | 'invoice' | 'customer' | 'plan' | 'billable_metric' | 'events_errors';
+export type DomainObjectType =
+  | 'subscription'
+  | 'invoice'
+  | 'customer'
+  | 'plan'
+  | 'billable_metric'
+  | 'events_errors'
+  | 'fee'
+  | 'credit_note'
+  | 'wallet'
+  | 'wallet_transaction'
+  | 'payment_request';
 
 export interface DomainEvent {
   organizationId: string;

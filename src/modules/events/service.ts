@@ -28,7 +28,18 @@ const addError = (errors: Map<number, FieldErrorMap>, index: number, field: stri
   errors.set(index, fields);
 };
 
-export const createEventService = ({ db, metering }: { db: Db; metering: MeteringService }) => {
+/**
+ * Work that follows the storage of new events (pay-in-advance fees, progressive billing): called after the events
+ * committed, with only the events stored by this request (not the resent ones), in request order.
+ */
+export type IngestListener = (ctx: Ctx, events: readonly repo.EventRow[]) => Promise<void>;
+
+export const createEventService = ({ db, metering, listeners = [] }: { db: Db; metering: MeteringService; listeners?: readonly IngestListener[] }) => {
+  const notify = async (ctx: Ctx, events: readonly repo.EventRow[]) => {
+    if (events.length === 0) return;
+    for (const listener of listeners) await listener(ctx, events);
+  };
+
   /**
    * Stores events exactly once and folds them into usage, all in one transaction: every event of a request is stored,
    * or none. An event whose key (transaction_id, external_subscription_id) is already stored with the same payload is
@@ -90,6 +101,7 @@ export const createEventService = ({ db, metering }: { db: Db; metering: Meterin
     }
     if (fast.kind === 'stored') {
       const resent = new Map(fast.resent.map((r) => [r.ord, r]));
+      await notify(ctx, unique.filter((_, position) => !resent.has(position)).map((u) => newRow(u.event)));
       return answer((position) => {
         const event = unique[position]!.event;
         const stored = resent.get(position);
@@ -98,7 +110,8 @@ export const createEventService = ({ db, metering }: { db: Db; metering: Meterin
     }
 
     // A resent event to look at closely: the same work in a transaction, comparing in JavaScript.
-    return transact(db, async (tx) => {
+    let fresh: repo.EventRow[] = [];
+    const result = await transact(db, async (tx) => {
       const configs = await metering.beginIngestion(tx, ctx.organizationId, unique.map((u) => u.event.code));
       const events = unique.map((u) => u.event);
       for (const [position, code] of metering.check(configs, events)) addError(errors, unique[position]!.index, 'properties', code);
@@ -130,8 +143,11 @@ export const createEventService = ({ db, metering }: { db: Db; metering: Meterin
       }
       if (errors.size > 0) return refusal(errors, batch);
 
+      fresh = unique.filter((u) => inserted.has(keyOf(u.event))).map((u) => newRow(u.event));
       return answer((position) => stored.get(keyOf(unique[position]!.event)) ?? newRow(unique[position]!.event));
     });
+    if (result.ok) await notify(ctx, fresh);
+    return result;
   };
 
   const get = async (ctx: Ctx, transactionId: string): Promise<Result<repo.EventRow>> => {

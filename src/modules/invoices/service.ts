@@ -15,6 +15,7 @@ import { findOrganization } from '../organizations/repository.ts';
 import * as queries from './queries.ts';
 import { recordDomainEvent } from '../domain-events/record.ts';
 import * as repo from './repository.ts';
+import { setInvoicePaymentStatus } from './payment-status.ts';
 import {
   checkMetadataEntry,
   isPaymentStatus,
@@ -144,23 +145,12 @@ export const createInvoiceService = ({ db, billing }: { db: Db; billing: Invoice
       if (invoice.status === 'draft' && paymentStatus !== invoice.paymentStatus) return err(notAllowed('payment_status_update_on_draft_invoice'));
 
       const now = instantToDate(ctx.clock.now());
-      const changed = paymentStatus !== invoice.paymentStatus || metadata !== null;
-      let updated = invoice;
-      if (changed) {
-        updated = await repo.updateInvoice(tx, ctx.organizationId, invoice.id, {
-          paymentStatus,
-          paymentOverdue: invoice.paymentOverdue && paymentStatus !== 'succeeded',
-          updatedAt: now,
-        });
-        if (paymentStatus !== invoice.paymentStatus) {
-          await recordDomainEvent(tx, { organizationId: ctx.organizationId, type: 'invoice.payment_status_updated', objectType: 'invoice', objectId: invoice.id, at: ctx.clock.now() });
-        }
-      }
+      let updated = await setInvoicePaymentStatus(tx, invoice, paymentStatus, ctx.clock.now());
       if (metadata !== null) {
+        updated = await repo.updateInvoice(tx, ctx.organizationId, invoice.id, { updatedAt: now });
         const replaced = await replaceMetadata(tx, invoice, metadata, now);
         if (!replaced.ok) return replaced;
       }
-      if (statusGiven) await queries.setFeesPaymentStatus(tx, ctx.organizationId, invoice.id, paymentStatus, now);
       return ok(await detail(tx, ctx, updated));
     });
 

@@ -66,7 +66,7 @@ const fromView =
     return serialize(event.view as V, event);
   };
 
-const builders: Record<DomainObjectType, PayloadBuilder> = {
+const builders: Partial<Record<DomainObjectType, PayloadBuilder>> = {
   invoice: async (tx, event) => {
     const invoice = await findInvoice(tx, event.organizationId, event.objectId!);
     if (!invoice) throw new Error(`invoice ${event.objectId} not found for ${event.type}`);
@@ -104,5 +104,11 @@ export const webhookBody = async (tx: Db, event: DomainEvent): Promise<string> =
     webhook_type: event.type,
     object_type: event.objectType,
     organization_id: event.organizationId,
-    [event.objectType]: await builders[event.objectType](tx, event),
+    [event.objectType]: await builderOf(event.objectType)(tx, event),
   });
+
+const builderOf = (type: DomainObjectType): PayloadBuilder => {
+  const builder = builders[type];
+  if (!builder) throw new Error(`no webhook payload for ${type} objects`);
+  return builder;
+};
