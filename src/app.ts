@@ -23,17 +23,32 @@ import { createSubscriptionService } from './modules/subscriptions/service.ts';
 import { subscriptionRoutes } from './modules/subscriptions/routes.ts';
 import { createMeteringService } from './modules/metering/service.ts';
 import { createEventService } from './modules/events/service.ts';
+import { createProgressiveBillingService } from './modules/progressive-billing/service.ts';
+import { createProgressiveIngestListener } from './modules/progressive-billing/ingest-listener.ts';
+import { lifetimeUsageRoutes } from './modules/progressive-billing/routes.ts';
+import { invalidateWatch } from './modules/progressive-billing/watch-cache.ts';
 import { createEventValidation } from './modules/events/validation.ts';
+import { createWalletService } from './modules/wallets/service.ts';
+import { createWalletTransactionService } from './modules/wallets/transactions-service.ts';
+import { createWalletIngestListener } from './modules/wallets/ingest-listener.ts';
+import { walletRoutes } from './modules/wallets/routes.ts';
 import { eventRoutes } from './modules/events/routes.ts';
 import { createUsageService } from './modules/usage/service.ts';
 import { usageRoutes } from './modules/usage/routes.ts';
 import { createPastUsageService } from './modules/usage/past-usage.ts';
 import { createBillingService } from './modules/billing/service.ts';
+import { createInAdvanceCharges } from './modules/billing/in-advance-charges.ts';
 import { createInvoiceService } from './modules/invoices/service.ts';
 import { invoiceRoutes } from './modules/invoices/routes.ts';
 import { createInvoicePreviewService } from './modules/invoices/preview.ts';
 import { createFeeService } from './modules/fees/service.ts';
 import { feeRoutes } from './modules/fees/routes.ts';
+import { createCreditNoteService } from './modules/credit-notes/service.ts';
+import { creditNoteRoutes } from './modules/credit-notes/routes.ts';
+import { createPaymentService } from './modules/payments/service.ts';
+import { paymentRoutes } from './modules/payments/routes.ts';
+import { createPaymentRequestService } from './modules/payment-requests/service.ts';
+import { paymentRequestRoutes } from './modules/payment-requests/routes.ts';
 import { createWebhookEndpointService } from './modules/webhook-endpoints/service.ts';
 import { webhookEndpointRoutes } from './modules/webhook-endpoints/routes.ts';
 import { setOutboxWriter } from './db/transaction.ts';
@@ -72,31 +87,57 @@ export const createServices = (
   const organizations = createOrganizationService({ db });
   const taxes = createTaxService({ db });
   const metering = createMeteringService({ db });
-  const billableMetrics = createBillableMetricService({ db, metering });
+  // Pay-in-advance charges bill events as they are stored; charge and metric writes drop the codes it caches.
+  const inAdvanceCharges = createInAdvanceCharges({ db, metering });
+  const chargeWrites = inAdvanceCharges.watch(metering);
+  const billableMetrics = createBillableMetricService({ db, metering: chargeWrites });
   const billing = createBillingService({ db, metering });
-  const plans = createPlanService({ db, metering, endSubscription: (tx, subscription, at) => billing.terminate(tx, subscription, at, at) });
+  const plans = createPlanService({ db, metering: chargeWrites, endSubscription: (tx, subscription, at) => billing.terminate(tx, subscription, at, at) });
   const customers = createCustomerService({ db });
   const coupons = createCouponService({ db });
   const appliedCoupons = createAppliedCouponService({ db });
   const addOns = createAddOnService({ db });
   // Test clocks run the billing that falls due while they move, in order, before an advance returns.
   const eventValidation = createEventValidation({ db });
-  organizations.onClockAdvance(async (ctx, _from, to) => {
+  const progressiveBilling = createProgressiveBillingService({ db, metering, billing });
+  organizations.onClockAdvance(async (ctx, from, to) => {
+    // Pay-in-advance events stored before the clock moved and left without a fee are billed where it stood.
+    await inAdvanceCharges.sweep(ctx.organizationId, from, from);
+    // Thresholds crossed where the clock stood (a check the events missed) are billed in their own period, before the
+    // billing that closes it; subscriptions that billing starts are then watched by ingestion.
+    await progressiveBilling.checkDue(ctx.organizationId, from);
     await billing.runDue(ctx.organizationId, to);
+    invalidateWatch(ctx.organizationId);
+    await progressiveBilling.checkDue(ctx.organizationId, to);
     await eventValidation.validateUpTo(ctx.organizationId, to);
   });
-  const subscriptions = createSubscriptionService({ db, metering, billing });
-  const events = createEventService({ db, metering });
+  const subscriptions = createSubscriptionService({ db, metering: chargeWrites, billing });
+  // Threshold top-ups follow events: the listener refreshes the ongoing balances of customers whose wallets have one.
+  const walletIngest = createWalletIngestListener({ db, metering });
+  const events = createEventService({
+    db,
+    metering,
+    listeners: [
+      inAdvanceCharges.listener,
+      createProgressiveIngestListener(db, progressiveBilling, (error) => progressiveBilling.reportError(error)),
+      walletIngest.listener,
+    ],
+  });
+  const wallets = createWalletService({ db, metering, changed: walletIngest.forget });
+  const walletTransactions = createWalletTransactionService({ db });
   const usage = createUsageService({ db, metering });
   const pastUsage = createPastUsageService({ db });
   const invoices = createInvoiceService({ db, billing });
   const invoicePreviews = createInvoicePreviewService({ db, billing });
   const fees = createFeeService({ db });
+  const creditNotes = createCreditNoteService({ db });
+  const payments = createPaymentService({ db });
+  const paymentRequests = createPaymentRequestService({ db });
   const webhookEndpoints = createWebhookEndpointService({ db });
   const webhookDelivery = createWebhookDelivery({ db, settings: options.webhooks, signingKeys: loadSigningKeys });
   const webhooks = createWebhookService({ db, delivery: webhookDelivery });
   const documents = createDocumentService({ db, publicUrl: options.publicUrl, clock: systemClock });
-  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events, usage, pastUsage, billing, invoices, invoicePreviews, fees, webhookEndpoints, webhookDelivery, webhooks, documents, eventValidation };
+  return { organizations, taxes, billableMetrics, plans, customers, coupons, appliedCoupons, addOns, subscriptions, metering, events, usage, pastUsage, billing, inAdvanceCharges, invoices, invoicePreviews, fees, creditNotes, payments, paymentRequests, webhookEndpoints, webhookDelivery, webhooks, documents, eventValidation, progressiveBilling, wallets, walletTransactions };
 };
 export type Services = ReturnType<typeof createServices>;
 
@@ -114,13 +155,18 @@ export const createHttp = (services: Services, options: { logger: FastifyServerO
       appliedCouponRoutes(services.appliedCoupons),
       addOnRoutes(services.addOns),
       subscriptionRoutes(services.subscriptions),
-      eventRoutes(services.events),
+      eventRoutes(services.events, services.inAdvanceCharges),
       usageRoutes(services.usage, services.pastUsage),
       invoiceRoutes(services.invoices, services.invoicePreviews),
       feeRoutes(services.fees),
+      creditNoteRoutes(services.creditNotes),
+      paymentRoutes(services.payments),
+      paymentRequestRoutes(services.paymentRequests),
       webhookEndpointRoutes(services.webhookEndpoints),
       webhookRoutes(services.webhooks),
       documentRoutes(services.documents),
+      lifetimeUsageRoutes(services.progressiveBilling),
+      walletRoutes(services.wallets, services.walletTransactions),
     ],
     publicRoutes: [documentFileRoutes(services.documents)],
   });
@@ -166,6 +212,19 @@ export const createApp = async (config: Config, database?: Database): Promise<Ap
     (config.billingClockIntervalMs ?? 0) > 0
       ? services.billing.startClock(config.billingClockIntervalMs!, (error) => http.log.error({ err: error }, 'billing run failed'))
       : async () => {};
+  // Progressive billing: checks that fail at ingestion are logged; the periodic check (Lago runs it every 5 minutes)
+  // bills the crossings that ingestion did not.
+  services.progressiveBilling.onError((error) => http.log.error({ err: error }, 'progressive billing check failed'));
+  const stopProgressiveClock =
+    (config.billingClockIntervalMs ?? 0) > 0
+      ? services.progressiveBilling.startClock(Math.max(config.billingClockIntervalMs!, 300_000), (error) => http.log.error({ err: error }, 'progressive billing check failed'))
+      : async () => {};
+  // Pay-in-advance events left without their fee (a failure, a stop right after their commit) are billed by a sweep.
+  services.inAdvanceCharges.onError((error) => http.log.error({ err: error }, 'pay-in-advance billing failed'));
+  const stopInAdvanceSweep =
+    (config.billingClockIntervalMs ?? 0) > 0
+      ? services.inAdvanceCharges.start(config.billingClockIntervalMs!, (error) => http.log.error({ err: error }, 'pay-in-advance sweep failed'))
+      : async () => {};
   // Webhooks leave the outbox as soon as their transactions commit, and again on their retry schedule.
   const webhookInterval = config.webhooks?.deliveryIntervalMs ?? 0;
   const stopWebhookDelivery =
@@ -189,6 +248,8 @@ export const createApp = async (config: Config, database?: Database): Promise<Ap
       await stopDocuments();
       await stopEventValidation();
       await stopWebhookDelivery();
+      await stopProgressiveClock();
+      await stopInAdvanceSweep();
       await stopBillingClock();
       await stopCompactor();
       await db.close();

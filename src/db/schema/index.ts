@@ -8,3 +8,7 @@ export * from './subscriptions.ts';
 export * from './events.ts';
 export * from './invoices.ts';
 export * from './webhooks.ts';
+export * from './credit-notes.ts';
+export * from './wallets.ts';
+export * from './payments.ts';
+export * from './progressive-billing.ts';

@@ -25,6 +25,8 @@ export const invoices = pgTable('invoices', {
   subTotalIncludingTaxesAmountCents: cents('sub_total_including_taxes_amount_cents').notNull(),
   creditNotesAmountCents: cents('credit_notes_amount_cents').notNull(),
   prepaidCreditAmountCents: cents('prepaid_credit_amount_cents').notNull(),
+  prepaidGrantedCreditAmountCents: cents('prepaid_granted_credit_amount_cents'),
+  prepaidPurchasedCreditAmountCents: cents('prepaid_purchased_credit_amount_cents'),
   totalAmountCents: cents('total_amount_cents').notNull(),
   totalPaidAmountCents: cents('total_paid_amount_cents').notNull(),
   errorDetails: jsonb('error_details').notNull().$type<unknown[]>(),
@@ -99,6 +101,10 @@ export const fees = pgTable('fees', {
   succeededAt: ts('succeeded_at'),
   failedAt: ts('failed_at'),
   refundedAt: ts('refunded_at'),
+  payInAdvanceEventId: uuid('pay_in_advance_event_id'),
+  eventTransactionId: text('event_transaction_id'),
+  inAdvanceLevel: numeric('in_advance_level'),
+  inAdvanceMax: numeric('in_advance_max'),
 });
 
 export const feeAppliedTaxes = pgTable('fee_applied_taxes', {

@@ -4,6 +4,7 @@ import { subscriptionFee } from '../../billing/fees/subscription-fee.ts';
 import {
   billedDays,
   chargesInterval,
+  currentUsageWindow,
   daysInPeriod,
   invoiceBoundaries,
   isBillingDay,
@@ -31,7 +32,7 @@ import { chargeUsageLines } from '../usage/charge-usage.ts';
 import { declaredFilterValues, metricsByIds } from '../usage/repository.ts';
 import { cached, type RunCache } from './run-cache.ts';
 
-export type InvoicingReason = 'subscription_starting' | 'subscription_periodic' | 'subscription_terminating';
+export type InvoicingReason = 'subscription_starting' | 'subscription_periodic' | 'subscription_terminating' | 'progressive_billing';
 
 /** One subscription's part of an invoice: why, and at which instant. */
 export interface BillingItem {
@@ -42,6 +43,11 @@ export interface BillingItem {
   at: Temporal.Instant;
   /** A termination by a plan change: the day of the change belongs to the new plan. */
   planChange?: boolean;
+  /**
+   * Only the pay-in-advance charges that are not invoiceable, whose recurring units carried into the period that opens
+   * are billed again (as fees on no invoice): no subscription fee, no other charge.
+   */
+  inAdvanceStandalone?: boolean;
 }
 
 /** A fee before the invoice's coupons and taxes. */
@@ -72,6 +78,8 @@ export interface FeeDraft {
   toDatetime: Temporal.Instant;
   /** The taxes of the fee's own object (charge or commitment); the plan's, customer's and organization's come after. */
   ownTaxes: Tax[];
+  /** A pay-in-advance charge's fee for one event: the event, and the charge's running aggregation after it. */
+  inAdvance?: { eventId: string; eventTransactionId: string; level: string | null; max: string | null };
 }
 
 /** The windows an invoice shows for one subscription (`billing_periods[]`). */
@@ -137,6 +145,15 @@ const windowsOf = (
   const { subscription, details, at } = item;
   const plan = details.plan;
   const timeZone = timing.timeZone;
+  if (item.reason === 'progressive_billing') {
+    // Lago's progressive invoice bills the current period's usage so far: the current-usage window, no plan fee.
+    const current = currentUsageWindow(timing, at);
+    return {
+      billingDate: localDateAt(at, timeZone),
+      fee: null,
+      charges: { from: current.chargesFromDatetime, to: current.chargesToDatetime, toExclusive: current.chargesToExclusive, durationDays: current.chargesDurationDays },
+    };
+  }
   if (item.reason === 'subscription_terminating') {
     const day = localDateAt(at, timeZone);
     if (Temporal.Instant.compare(at, startOfLocalDay(day, timeZone)) === 0 && isBillingDay(timing, day)) {
@@ -220,7 +237,7 @@ export const draftFees = async (
     item.reason === 'subscription_periodic' &&
     trialEnd !== null &&
     Temporal.PlainDate.compare(localDateAt(trialEnd, timeZone), billingDate) > 0;
-  if (fee && !deferredToTrialEnd) {
+  if (fee && !deferredToTrialEnd && !item.inAdvanceStandalone) {
     const amount = subscriptionFee({
       amountCents: plan.amountCents,
       period: fee.period,
@@ -255,9 +272,17 @@ export const draftFees = async (
   }
 
   if (charges) {
-    const arrears = details.charges.filter(({ charge }) => !charge.payInAdvance);
+    // Pay-in-advance charges were billed event by event, except the units a recurring metric carries into the period
+    // that opens, billed again at its start (Lago's recurring in-advance fees): on the periodic invoice when the charge
+    // is invoiceable, on no invoice otherwise (`inAdvanceStandalone`).
+    const arrears = details.charges.filter(({ charge }) =>
+      item.inAdvanceStandalone
+        ? charge.payInAdvance && !charge.invoiceable
+        : !charge.payInAdvance || (charge.invoiceable && item.reason === 'subscription_periodic'),
+    );
+    const inAdvanceWindow = currentUsageWindow(timing, item.at);
     const loadInputs = async () => {
-      const metrics = await metricsByIds(tx, organizationId, arrears.map(({ charge }) => charge.billableMetricId));
+      const metrics = await metricsByIds(tx, organizationId, details.charges.map(({ charge }) => charge.billableMetricId));
       const codes = [...new Set([...metrics.values()].map((m) => m.code))];
       const configs = await metering.settingsFor(tx, organizationId, codes);
       const declared = await declaredFilterValues(tx, organizationId, [...metrics.keys()]);
@@ -270,6 +295,8 @@ export const draftFees = async (
       arrears.map(async (chargeDetails) => {
         const metric = metrics.get(chargeDetails.charge.billableMetricId);
         if (!metric) return [];
+        const carried = metric.recurring && (metric.aggregationType === 'sum_agg' || metric.aggregationType === 'unique_count_agg');
+        if (chargeDetails.charge.payInAdvance && !carried) return [];
         const config: MeteringConfig = configs.get(metric.code) ?? { code: metric.code, metric: null, dimensionKeys: [] };
         const { lines } = await chargeUsageLines(
           {
@@ -310,13 +337,15 @@ export const draftFees = async (
           eventsCount: line.eventsCount,
           preciseUnitAmount: line.unitAmount,
           amountDetails: line.amountDetails as Record<string, unknown>,
-          payInAdvance: false,
-          fromDatetime: charges.from,
-          toDatetime: charges.to,
+          // Lago marks the fee paid in advance when it is on no invoice, and shows it over the period that opens.
+          payInAdvance: charge.payInAdvance && !charge.invoiceable,
+          fromDatetime: charge.payInAdvance ? inAdvanceWindow.chargesFromDatetime : charges.from,
+          toDatetime: charge.payInAdvance ? inAdvanceWindow.chargesToDatetime : charges.to,
           ownTaxes: chargeDetails.taxes,
         }));
         // Lago's spending minimum: `min_amount_cents / days of the charges period × days billed − what was used`.
-        if (charge.minAmountCents > 0n && drafts.length > 0) {
+        // Neither spending minimums nor the commitment are trued up on a progressive invoice (Lago's Fees::ChargeService).
+        if (charge.minAmountCents > 0n && drafts.length > 0 && item.reason !== 'progressive_billing') {
           // Lago takes the usage fees' rounded amounts off (Fees::CreateTrueUpService), keeping the unrounded
           // difference as the precise amount.
           const used = drafts.reduce((sum, d) => sum.add(d.amountCents.toString()), new Decimal(0));
@@ -350,7 +379,7 @@ export const draftFees = async (
     for (const s of settled) if (s.status === 'fulfilled') fees.push(...s.value);
   }
 
-  const commitment = await commitmentTrueUp(tx, item, timing, fees, charges);
+  const commitment = item.inAdvanceStandalone ? null : await commitmentTrueUp(tx, item, timing, fees, charges);
   if (commitment) fees.push(commitment);
 
   return {
@@ -379,7 +408,7 @@ const commitmentTrueUp = async (
   charges: ChargesWindow | null,
 ): Promise<FeeDraft | null> => {
   const minimum = item.details.minimumCommitment;
-  if (!minimum || minimum.commitment.amountCents <= 0n || item.reason === 'subscription_starting' || !charges) return null;
+  if (!minimum || minimum.commitment.amountCents <= 0n || item.reason === 'subscription_starting' || item.reason === 'progressive_billing' || !charges) return null;
   // Charges billed monthly on a longer plan: the commitment is the whole period's, reconciled by a later change.
   if (chargesInterval(timing) !== timing.interval) return null;
   const { subscription, details, at } = item;

@@ -15,9 +15,16 @@ import type { BillingParty } from './party.ts';
 import { recordDomainEvent } from '../domain-events/record.ts';
 import { cached, type RunCache } from './run-cache.ts';
 import { applyFinalizationCredits } from './finalization-credits.ts';
+import { progressiveCreditsFor, recordProgressiveCredits } from '../progressive-billing/credits.ts';
 
 /** The invoice columns the finalization credits change. */
-const CREDITED_COLUMNS = ['creditNotesAmountCents', 'prepaidCreditAmountCents', 'totalAmountCents'] as const;
+const CREDITED_COLUMNS = [
+  'creditNotesAmountCents',
+  'prepaidCreditAmountCents',
+  'prepaidGrantedCreditAmountCents',
+  'prepaidPurchasedCreditAmountCents',
+  'totalAmountCents',
+] as const;
 const pick = <T, K extends keyof T>(row: T, keys: readonly K[]): Pick<T, K> => Object.fromEntries(keys.map((k) => [k, row[k]])) as Pick<T, K>;
 
 const pad3 = (n: number) => String(n).padStart(3, '0');
@@ -90,6 +97,9 @@ export const writeInvoiceAmounts = async (
     amountCurrency: c.amount_currency,
   }));
 
+  // What progressive invoices of the same period already billed comes off first (nothing to look up for subscriptions
+  // that thresholds never applied to).
+  const progressive = await progressiveCreditsFor(tx, invoice, planned.map((p) => p.draft));
   const inputs: InvoiceFeeInput[] = planned.map((p) => ({
     key: p.draft.key,
     feeType: p.draft.feeType,
@@ -99,8 +109,9 @@ export const writeInvoiceAmounts = async (
     parentPlanId: p.parentPlanId,
     billableMetricId: p.draft.billableMetricId,
     taxes: taxesOf(p).map(toInvoiceTax),
+    ...(progressive.billedByFee.has(p.draft.key) && { progressiveBilledAmountCents: progressive.billedByFee.get(p.draft.key)! }),
   }));
-  const amounts = computeInvoiceAmounts({ currency: invoice.currency, fees: inputs, coupons });
+  const amounts = computeInvoiceAmounts({ currency: invoice.currency, fees: inputs, coupons, progressiveBillingCreditCents: progressive.totalCents });
 
   const stamp = instantToDate(now);
   const feeIds = new Map(planned.map((p) => [p.draft.key, newId()]));
@@ -144,6 +155,12 @@ export const writeInvoiceAmounts = async (
         paymentStatus: 'pending',
         fromDatetime: instantToDate(draft.fromDatetime),
         toDatetime: instantToDate(draft.toDatetime),
+        ...(draft.inAdvance && {
+          payInAdvanceEventId: draft.inAdvance.eventId,
+          eventTransactionId: draft.inAdvance.eventTransactionId,
+          inAdvanceLevel: draft.inAdvance.level,
+          inAdvanceMax: draft.inAdvance.max,
+        }),
         position,
         createdAt: stamp,
         updatedAt: stamp,
@@ -186,6 +203,7 @@ export const writeInvoiceAmounts = async (
       createdAt: stamp,
     })),
   );
+  await recordProgressiveCredits(tx, invoice, progressive, now);
   await invoicesRepo.insertCredits(
     tx,
     amounts.credits.map((c) => ({
@@ -277,13 +295,16 @@ export const finalizeInvoice = async (
     party.organization.documentNumbering === 'per_organization'
       ? `${prefix}-${now.toZonedDateTimeISO(party.organization.timezone).toPlainDate().toString().slice(0, 7).replace('-', '')}-${pad3(next.organization)}`
       : `${prefix}-${pad3(party.customer.sequentialId)}-${pad3(next.customer)}`;
-  await recordDomainEvent(tx, {
-    organizationId: invoice.organizationId,
-    type: invoice.invoiceType === 'one_off' ? 'invoice.one_off_created' : 'invoice.created',
-    objectType: 'invoice',
-    objectId: invoice.id,
-    at: now,
-  });
+  // A wallet top-up's credit invoice reports `invoice.paid_credit_added` instead (its caller records it), as Lago.
+  if (invoice.invoiceType !== 'credit') {
+    await recordDomainEvent(tx, {
+      organizationId: invoice.organizationId,
+      type: invoice.invoiceType === 'one_off' ? 'invoice.one_off_created' : 'invoice.created',
+      objectType: 'invoice',
+      objectId: invoice.id,
+      at: now,
+    });
+  }
   return invoicesRepo.updateInvoice(tx, invoice.organizationId, invoice.id, {
     ...pending,
     status: 'finalized',

@@ -24,6 +24,9 @@ import { loadBillingParty, subscriptionIssuingDate, type BillingParty } from './
 import { cached, newRunCache, type RunCache } from './run-cache.ts';
 import { recordDomainEvent } from '../domain-events/record.ts';
 import { createReminders } from './reminders.ts';
+import { billInAdvanceAtBillingDay } from './in-advance-period.ts';
+import { createWalletClock } from '../wallets/clock.ts';
+import { issueTerminationCreditNote } from '../credit-notes/termination.ts';
 
 const compare = Temporal.Instant.compare;
 /** Customers the live clock bills at once on PostgreSQL (a pool's connections are shared with the API). */
@@ -36,6 +39,7 @@ type Stamp = (at: Temporal.Instant) => Temporal.Instant;
 
 export const createBillingService = ({ db, metering }: { db: Db; metering: MeteringService }) => {
   const reminders = createReminders({ db });
+  const walletClock = createWalletClock({ db, metering });
   const planOf = async (tx: Db, subscription: Subscription, cache?: RunCache): Promise<PlanDetails> => {
     const load = async () => {
       const [plan] = await loadPlanDetails(tx, subscription.organizationId, await plansById(tx, subscription.organizationId, [subscription.planId]));
@@ -151,9 +155,11 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     if (!ended || ended.status !== 'active') return ended ?? subscription;
     const terminated = await endSubscription(tx, ended, at, stampAt);
     await cancelSuccessors(tx, ended, stampAt);
+    const details = await planOf(tx, terminated);
+    // A plan paid in advance gives back its unused days first; the termination invoice may then consume that credit.
+    if (details.plan.payInAdvance) await issueTerminationCreditNote(tx, { subscription: terminated, plan: details.plan, at, stampAt, upgrade: false });
     if (ended.onTerminationInvoice !== 'skip') {
       const party = await loadBillingParty(tx, subscription.organizationId, subscription.customerId);
-      const details = await planOf(tx, terminated);
       await issueInvoice(tx, party, [{ subscription: terminated, details, reason: 'subscription_terminating', at }], at, stampAt);
     }
     return terminated;
@@ -231,7 +237,9 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
         rescheduled.push({ subscription, details });
       }
       if (starting.length > 0) await issueInvoice(tx, party, starting, at, stampAt, cache);
-      if (periodic.length > 0) await issueInvoice(tx, party, periodic, at, stampAt, cache);
+      if (periodic.length > 0 && (await issueInvoice(tx, party, periodic, at, stampAt, cache))) {
+        await billInAdvanceAtBillingDay(tx, metering, party, periodic, at, stampAt, cache);
+      }
       for (const { subscription, details } of rescheduled) {
         await setNextDue(tx, subscription, nextDueAt(subscription, details.plan, party.timeZone, at));
       }
@@ -306,6 +314,9 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     const party = await loadBillingParty(tx, old.organizationId, old.customerId);
     const oldDetails = await planOf(tx, ended);
     const nextDetails = await planOf(tx, next);
+    // Leaving a plan paid in advance credits its unused days (the day of the change included), which the invoice below
+    // consumes first.
+    if (oldDetails.plan.payInAdvance) await issueTerminationCreditNote(tx, { subscription: ended, plan: oldDetails.plan, at, stampAt, upgrade: true });
     const items: BillingItem[] = [{ subscription: ended, details: oldDetails, reason: 'subscription_terminating', at, planChange: true }];
     if (nextDetails.plan.payInAdvance && !inTrialAt(next, nextDetails.plan, at)) {
       items.push({ subscription: next, details: nextDetails, reason: 'subscription_starting', at });
@@ -407,6 +418,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
         if (!remindedBefore || compare(item.at, remindedBefore) > 0) {
           remindedBefore = item.at;
           await reminders.runDue(organizationId, item.at, stamp, { before: true });
+          await walletClock.runDue(organizationId, item.at, stamp, { before: true });
         }
         try {
           // A deadlock with a concurrent change (a plan deleted meanwhile) is run again, not recorded as a failure.
@@ -428,6 +440,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     const parallel = (db as { $client?: unknown }).$client instanceof pg.Pool ? Math.max(1, concurrency) : 1;
     await Promise.all(Array.from({ length: parallel }, worker));
     await reminders.runDue(organizationId, upTo, stamp);
+    await walletClock.runDue(organizationId, upTo, stamp);
   };
 
   /**
@@ -523,6 +536,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     );
     for (const { id } of organizations) await runDue(id, now, () => systemClock.now(), LIVE_CONCURRENCY);
     await reminders.runLive(now, () => systemClock.now());
+    await walletClock.runLive(now, () => systemClock.now());
   };
 
   /** Runs the live clock now and then every `intervalMs`, until the returned stop is awaited. */

@@ -5,16 +5,18 @@ import { invalid } from '../../lib/errors.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { instantToDate } from '../../lib/time.ts';
 import * as repo from './repository.ts';
+import { countActiveWallets } from '../wallets/repository.ts';
 import type { Customer } from './types.ts';
 
 /**
  * A customer is billed in one currency. Until something has been billed or promised in it (a live subscription, a
- * fixed-amount coupon; later wallets and invoices), the currency may still change. This is Lago's long-standing rule
+ * fixed-amount coupon, an active wallet), the currency may still change. This is Lago's long-standing rule
  * (`Customer#editable?`), which Billow keeps rather than Lago's newer multi-currency customers.
  */
 export const isCustomerEditable = async (db: Db, customer: Customer): Promise<boolean> =>
   !(await repo.hasLiveSubscription(db, customer.organizationId, customer.id)) &&
-  !(await repo.hasCurrencyCoupon(db, customer.organizationId, customer.id));
+  !(await repo.hasCurrencyCoupon(db, customer.organizationId, customer.id)) &&
+  (await countActiveWallets(db, customer.organizationId, customer.id)) === 0;
 
 const mismatch = () => err(invalid('currency', 'currencies_does_not_match'));
 

@@ -14,6 +14,8 @@ import type { Organization } from '../organizations/types.ts';
 import { replaceAppliedTaxes } from '../taxes/repository.ts';
 import { resolveTaxCodes } from '../taxes/service.ts';
 import { isCustomerEditable } from './currency.ts';
+import { activeWalletsOf } from '../wallets/repository.ts';
+import { terminateWallet } from '../wallets/service.ts';
 import * as repo from './repository.ts';
 import { MAX_KEY_LENGTH } from '../../lib/text.ts';
 import {
@@ -274,6 +276,7 @@ export const createCustomerService = ({ db }: { db: Db }) => {
       const view = await loadCustomerView(tx, customer);
       await repo.updateCustomer(tx, ctx.organizationId, customer.id, { deletedAt: now, updatedAt: now });
       await repo.endCustomerRelations(tx, ctx.organizationId, customer.id, now);
+      for (const wallet of await activeWalletsOf(tx, ctx.organizationId, customer.id, { lock: true })) await terminateWallet(tx, wallet, ctx.clock.now());
       return ok(view);
     });
 

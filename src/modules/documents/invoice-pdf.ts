@@ -79,7 +79,8 @@ export const invoiceTotals = (invoice: InvoiceDetailJson, labels: DocumentLabels
     );
   }
   lines.push({ label: labels.subtotalIncludingTaxes, value: money(invoice.sub_total_including_taxes_amount_cents), kind: 'subtotal' });
-  lines.push(...invoice.credits.filter((c) => !c.before_taxes).map(coupon));
+  // Credit notes consumed are one line below, with their total.
+  lines.push(...invoice.credits.filter((c) => !c.before_taxes && c.item.type === 'coupon').map(coupon));
   if (invoice.credit_notes_amount_cents !== 0) lines.push({ label: labels.creditNotes, value: deduction(invoice.credit_notes_amount_cents) });
   if (invoice.prepaid_credit_amount_cents !== 0) {
     lines.push({ label: labels.prepaidCreditsApplied, value: deduction(invoice.prepaid_credit_amount_cents) });

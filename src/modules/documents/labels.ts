@@ -62,6 +62,27 @@ export const EN = {
   total: 'Total',
   amountPaid: 'Amount paid',
   totalDue: 'Total due',
+
+  creditNote: 'Credit note',
+  creditNoteNumber: 'Credit note number',
+  invoiceReference: 'Invoice',
+  reason: 'Reason',
+  reasons: {
+    duplicated_charge: 'Duplicated charge',
+    product_unsatisfactory: 'Product unsatisfactory',
+    order_change: 'Order change',
+    order_cancellation: 'Order cancellation',
+    fraudulent_charge: 'Fraudulent charge',
+    other: 'Other',
+  } as Record<string, string>,
+  creditNoteVoidedNotice: 'The credit left on this note was voided: it no longer reduces future invoices.',
+  couponsAdjustment: 'Coupons',
+  totalCredited: 'Total',
+  creditedToBalance: 'Credited to the customer balance',
+  refunded: 'Refunded',
+  offsetOnInvoice: 'Offset on the invoice',
+  creditLeft: 'Credit left',
+  noCreditNoteLines: 'This credit note has no lines.',
 };
 
 export type DocumentLabels = typeof EN;

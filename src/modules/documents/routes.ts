@@ -5,17 +5,25 @@ import { errorResponses, wrapped } from '../../http/schemas.ts';
 import { InvoiceObject, serializeInvoice } from '../invoices/serialize.ts';
 import type { InvoiceView } from '../invoices/types.ts';
 import type { DocumentService } from './service.ts';
+import { CreditNoteObject, serializeCreditNote } from '../credit-notes/serialize.ts';
+import type { CreditNoteView } from '../credit-notes/types.ts';
 
 const IdParams = Type.Object({ lago_id: Type.String() });
 const one = (view: InvoiceView) => ({ invoice: serializeInvoice(view) });
 
-/** POST /invoices/{id}/download (and Lago's alias /download_pdf): the invoice with its PDF's `file_url`. */
+/** POST /invoices/{id}/download and /credit_notes/{id}/download (and Lago's aliases /download_pdf): the object with its PDF's `file_url`. */
 export const documentRoutes =
   (documents: DocumentService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const schema = { tags: ['invoices'], params: IdParams, response: { 200: wrapped('invoice', InvoiceObject), ...errorResponses } };
     for (const url of ['/invoices/:lago_id/download', '/invoices/:lago_id/download_pdf']) {
       app.post(url, { schema }, async (request, reply) => respond(reply, await documents.downloadInvoice(request.ctx, request.params.lago_id), one));
+    }
+    const creditNoteSchema = { tags: ['credit_notes'], params: IdParams, response: { 200: wrapped('credit_note', CreditNoteObject), ...errorResponses } };
+    // Lago answers the note without its items, taxes and customer here.
+    const note = (view: CreditNoteView) => ({ credit_note: serializeCreditNote(view, []) });
+    for (const url of ['/credit_notes/:lago_id/download', '/credit_notes/:lago_id/download_pdf']) {
+      app.post(url, { schema: creditNoteSchema }, async (request, reply) => respond(reply, await documents.downloadCreditNote(request.ctx, request.params.lago_id), note));
     }
   };
 

@@ -18,6 +18,11 @@ import type { InvoiceRow, InvoiceView } from '../invoices/types.ts';
 import { findOrganization } from '../organizations/repository.ts';
 import type { Organization } from '../organizations/types.ts';
 import { renderInvoicePdf, type DocumentOrganization } from './invoice-pdf.ts';
+import { renderCreditNotePdf } from './credit-note-pdf.ts';
+import { findCreditNote, type CreditNoteRow } from '../credit-notes/repository.ts';
+import { serializeCreditNote } from '../credit-notes/serialize.ts';
+import type { CreditNoteView } from '../credit-notes/types.ts';
+import { loadCreditNoteViews } from '../credit-notes/views.ts';
 
 const documentOrganization = (o: Organization): DocumentOrganization => ({
   name: o.name,
@@ -86,6 +91,43 @@ export const createDocumentService = ({ db, publicUrl, clock }: { db: Db; public
     return ok(view!);
   };
 
+  /**
+   * Renders and stores a credit note's PDF unless it has one, as for invoices: rendered outside any transaction, stored
+   * under a lock, `credit_note.generated` reported. Returns the note as it then is.
+   */
+  const ensureCreditNotePdf = async (organizationId: string, creditNoteId: string): Promise<CreditNoteRow | null> => {
+    const seen = await findCreditNote(db, organizationId, creditNoteId);
+    if (!seen) return null;
+    if (seen.fileUrl) return seen;
+    const organization = await findOrganization(db, organizationId);
+    if (!organization) return null;
+    const now = clock.now();
+    const [view] = await loadCreditNoteViews(db, organizationId, [seen]);
+    const pdf = await renderCreditNotePdf({ creditNote: serializeCreditNote(view!), organization: documentOrganization(organization) });
+    return inTransaction(db, async (tx) => {
+      const note = await findCreditNote(tx, organizationId, creditNoteId, true);
+      if (!note) return null;
+      if (note.fileUrl) return note;
+      const token = randomBytes(24).toString('base64url');
+      await tx.execute(
+        sql`INSERT INTO documents (organization_id, id, object_type, object_id, token, content, created_at)
+          VALUES (${organizationId}, ${newId()}, 'credit_note', ${creditNoteId}, ${token}, ${pdf}, ${instantToDate(now).toISOString()}::timestamptz)`,
+      );
+      const fileUrl = documentUrl(organizationId, token);
+      await tx.execute(sql`UPDATE credit_notes SET file_url = ${fileUrl} WHERE organization_id = ${organizationId} AND id = ${creditNoteId}`);
+      await recordDomainEvent(tx, { organizationId, type: 'credit_note.generated', objectType: 'credit_note', objectId: creditNoteId, at: now });
+      return { ...note, fileUrl };
+    });
+  };
+
+  /** POST /credit_notes/{id}/download: the credit note with its `file_url`, rendered now if it was not yet. */
+  const downloadCreditNote = async (ctx: Ctx, id: string): Promise<Result<CreditNoteView>> => {
+    const note = isUuid(id) ? await ensureCreditNotePdf(ctx.organizationId, id) : null;
+    if (!note) return err(notFound('credit_note'));
+    const [view] = await loadCreditNoteViews(db, ctx.organizationId, [note]);
+    return ok(view!);
+  };
+
   // Invoices whose PDF could not be rendered: skipped by this process's background renderer (a download still tries),
   // so that one of them does not hold up the others.
   const failed = new Set<string>();
@@ -110,7 +152,23 @@ export const createDocumentService = ({ db, publicUrl, clock }: { db: Db; public
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
-    return Math.min(pending.length, limit);
+    // Credit notes get theirs the same way, after the invoices.
+    const notes = (
+      await queryRows<{ organization_id: string; id: string }>(
+        db,
+        sql`SELECT organization_id, id FROM credit_notes WHERE file_url IS NULL ORDER BY created_at LIMIT ${limit + failed.size}`,
+      )
+    ).filter((n) => !failed.has(n.id));
+    for (const note of notes.slice(0, limit)) {
+      try {
+        await ensureCreditNotePdf(note.organization_id, note.id);
+      } catch (error) {
+        failed.add(note.id);
+        onError(error);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return Math.min(pending.length, limit) + Math.min(notes.length, limit);
   };
 
   /** The stored PDF a `file_url` names (its organization and token). */
@@ -137,7 +195,7 @@ export const createDocumentService = ({ db, publicUrl, clock }: { db: Db; public
       { delayFirst: true },
     );
 
-  return { downloadInvoice, renderPending, fileByToken, start };
+  return { downloadInvoice, downloadCreditNote, renderPending, fileByToken, start };
 };
 
 export type DocumentService = ReturnType<typeof createDocumentService>;

@@ -38,8 +38,8 @@ const at = (value: Parameters<typeof instantToDate>[0]) => instantToDate(value).
 
 /**
  * The conditions of Lago's `FeesQuery`. Fees are the organization's, on invoices or not; a customer's are those of its
- * invoices and its subscriptions' fees not (yet) on an invoice. Billow keeps no event transaction on fees (it has no
- * fees paid in advance per event), so that filter matches nothing.
+ * invoices and its subscriptions' fees not (yet) on an invoice. `event_transaction_id` finds the fees a pay-in-advance
+ * event created.
  */
 const feeConditions = (organizationId: string, filters: FeeFilters): SQL => {
   const conditions: SQL[] = [sql`fees.organization_id = ${organizationId}`];
@@ -51,7 +51,7 @@ const feeConditions = (organizationId: string, filters: FeeFilters): SQL => {
     conditions.push(sql`fees.subscription_id IN (SELECT s.id FROM subscriptions s WHERE s.organization_id = ${organizationId}
       AND s.external_id = ${filters.externalSubscriptionId})`);
   }
-  if (filters.eventTransactionId !== undefined) conditions.push(sql`false`);
+  if (filters.eventTransactionId !== undefined) conditions.push(sql`fees.event_transaction_id = ${filters.eventTransactionId}`);
   if (filters.currency !== undefined) conditions.push(sql`fees.amount_currency = ${filters.currency}`);
   if (filters.billableMetricCode !== undefined) {
     conditions.push(sql`fees.billable_metric_id IN (SELECT m.id FROM billable_metrics m WHERE m.organization_id = ${organizationId}

@@ -91,6 +91,11 @@ export type FeeJson = Static<typeof FeeObject>;
 /** The same shape without its `$id`, for embedding in another resource's schema (an invoice's fees). */
 export const FeeItemSchema = Type.Object(feeProperties);
 
+/** A fee that was never saved (`POST /events/estimate_fees`): Lago shows it without id nor creation time. */
+export const EstimatedFeeObject = Type.Object({ ...feeProperties, lago_id: Nullable(Uuid), created_at: Nullable(DateTime) });
+
+export const serializeEstimatedFee = (view: FeeView) => ({ ...serializeFee(view), lago_id: null, created_at: null });
+
 export const serializeFeeAppliedTax = (t: FeeAppliedTaxRow) => ({
   lago_id: t.id,
   lago_fee_id: t.feeId,
@@ -151,7 +156,8 @@ const itemOf = (view: FeeView): Static<typeof FeeItemObject> => {
         name: 'credit',
         description: 'credit',
         invoice_display_name: fee.invoiceDisplayName || 'credit',
-        lago_item_id: null,
+        // The wallet transaction the credit fee bills, named by its key (`credit:<wallet transaction id>`).
+        lago_item_id: fee.feeKey.startsWith('credit:') ? fee.feeKey.slice('credit:'.length) : null,
         item_type: 'WalletTransaction',
       };
     default:
@@ -228,7 +234,7 @@ export const serializeFee = (view: FeeView, options: { appliedTaxes: boolean } =
     json.from_date = isoSeconds(fee.fromDatetime);
     json.to_date = isoSeconds(fee.toDatetime);
   }
-  if (isCharge && fee.payInAdvance) json.event_transaction_id = null;
+  if (isCharge && fee.payInAdvance) json.event_transaction_id = fee.eventTransactionId;
   if (options.appliedTaxes) json.applied_taxes = view.appliedTaxes.map(serializeFeeAppliedTax);
   return json;
 };

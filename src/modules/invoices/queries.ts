@@ -14,6 +14,8 @@ import { findOrganization } from '../organizations/repository.ts';
 import { loadSubscriptionViews } from '../subscriptions/views.ts';
 import type { Subscription } from '../subscriptions/types.ts';
 import * as repo from './repository.ts';
+import { creditNotesOfCredits, offsetsOfInvoices } from '../credit-notes/repository.ts';
+import { appliedThresholdsOfInvoices, progressiveCreditsOf } from '../progressive-billing/repository.ts';
 import type { CreditView, InvoiceDetailView, InvoiceFilters, InvoiceMetadataRow, InvoiceRow, InvoiceView } from './types.ts';
 
 const uuidList = (ids: readonly string[]) => sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `);
@@ -117,6 +119,9 @@ export const loadInvoiceViews = async (db: Db, organizationId: string, rows: rea
   const customerViews = new Map((await loadCustomerViews(db, organizationId, customerRows)).map((v) => [v.customer.id, v]));
   const metadata = groupBy(await metadataOfInvoices(db, organizationId, ids), (m) => m.invoiceId);
   const taxes = groupBy(await repo.appliedTaxesOfInvoices(db, organizationId, ids), (t) => t.invoiceId);
+  const offsets = await offsetsOfInvoices(db, organizationId, ids);
+  const progressiveIds = rows.filter((r) => r.invoiceType === 'progressive_billing').map((r) => r.id);
+  const thresholds = groupBy(await appliedThresholdsOfInvoices(db, organizationId, progressiveIds), (a) => a.invoiceId);
   const code = billingEntityCode(organization);
   return rows.map((invoice) => ({
     invoice,
@@ -124,12 +129,17 @@ export const loadInvoiceViews = async (db: Db, organizationId: string, rows: rea
     customer: customerViews.get(invoice.customerId)!,
     metadata: metadata.get(invoice.id) ?? [],
     appliedTaxes: taxes.get(invoice.id) ?? [],
+    offsetAmountCents: offsets.get(invoice.id) ?? 0n,
+    ...(invoice.invoiceType === 'progressive_billing' && { appliedUsageThresholds: thresholds.get(invoice.id) ?? [] }),
   }));
 };
 
-/** Coupon credits with the coupon each came from. */
-const creditViews = async (db: Db, organizationId: string, invoiceId: string): Promise<CreditView[]> => {
+/** Credits with the coupon or the credit note each came from. */
+const creditViews = async (db: Db, organizationId: string, invoiceId: string, progressive: boolean): Promise<CreditView[]> => {
   const credits = await repo.creditsOfInvoices(db, organizationId, [invoiceId]);
+  // Only an invoice that credited progressive invoices looks them up.
+  const progressiveOf = new Map(progressive ? (await progressiveCreditsOf(db, organizationId, invoiceId)).map((p) => [p.creditId, p]) : []);
+  const notes = await creditNotesOfCredits(db, organizationId, credits.filter((c) => c.appliedCouponId === null).map((c) => c.id));
   const appliedIds = [...new Set(credits.flatMap((c) => (c.appliedCouponId ? [c.appliedCouponId] : [])))];
   const found =
     appliedIds.length === 0
@@ -140,7 +150,12 @@ const creditViews = async (db: Db, organizationId: string, invoiceId: string): P
           .innerJoin(coupons, and(eq(coupons.organizationId, appliedCoupons.organizationId), eq(coupons.id, appliedCoupons.couponId)))
           .where(and(eq(appliedCoupons.organizationId, organizationId), inArray(appliedCoupons.id, appliedIds)));
   const byApplied = new Map(found.map(({ appliedId, ...coupon }) => [appliedId, coupon]));
-  return credits.map((credit) => ({ credit, coupon: credit.appliedCouponId ? (byApplied.get(credit.appliedCouponId) ?? null) : null }));
+  return credits.map((credit) => ({
+    credit,
+    coupon: credit.appliedCouponId ? (byApplied.get(credit.appliedCouponId) ?? null) : null,
+    creditNote: notes.get(credit.id) ?? null,
+    progressiveInvoice: progressiveOf.has(credit.id) ? { id: progressiveOf.get(credit.id)!.invoiceId, number: progressiveOf.get(credit.id)!.number } : null,
+  }));
 };
 
 /** The single-invoice view: the list view plus its subscriptions, billing periods, fees and credits. */
@@ -168,7 +183,7 @@ export const loadInvoiceDetail = async (db: Db, invoice: InvoiceRow, now: Tempor
       return { row, externalSubscriptionId: subscription?.externalId ?? null, planId: subscription?.planId ?? null };
     }),
     fees: await loadFeeViews(db, organizationId, feeRows),
-    credits: await creditViews(db, organizationId, invoice.id),
+    credits: await creditViews(db, organizationId, invoice.id, invoice.progressiveBillingCreditAmountCents > 0n),
   };
 };
 

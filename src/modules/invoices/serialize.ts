@@ -6,6 +6,7 @@ import { FeeItemSchema, serializeFee } from '../fees/serialize.ts';
 import { serializeSubscription, SubscriptionObject } from '../subscriptions/serialize.ts';
 import type { CreditView, InvoiceDetailView, InvoiceMetadataRow, InvoiceView } from './types.ts';
 import type { InvoiceAppliedTaxRow } from './repository.ts';
+import { AppliedUsageThresholdObject, serializeAppliedUsageThreshold } from '../progressive-billing/serialize.ts';
 
 const Uuid = Type.String({ format: 'uuid' });
 const DateTime = Type.String({ format: 'date-time' });
@@ -102,6 +103,7 @@ const invoiceProperties = {
   customer: inline(CustomerObject),
   metadata: Type.Array(InvoiceMetadataObject),
   applied_taxes: Type.Array(InvoiceAppliedTaxObject),
+  applied_usage_thresholds: Type.Optional(Type.Array(AppliedUsageThresholdObject)),
 };
 
 /** An invoice as lists show it: with its customer, metadata and taxes. */
@@ -118,7 +120,6 @@ export const InvoiceDetailObject = Type.Object(
     credits: Type.Array(CreditObject),
     error_details: Type.Array(AnyObject),
     applied_invoice_custom_sections: Type.Array(AnyObject),
-    applied_usage_thresholds: Type.Optional(Type.Array(AnyObject)),
   },
   { $id: 'InvoiceDetail' },
 );
@@ -140,26 +141,37 @@ const serializeAppliedTax = (t: InvoiceAppliedTaxRow) => ({
   created_at: isoSeconds(t.createdAt)!,
 });
 
-/** A coupon credit as Lago's `V1::CreditSerializer` prints it (the coupon as the item). */
-export const serializeCredit = ({ credit, coupon }: CreditView, paymentStatus: string) => ({
+/**
+ * A credit as Lago's `V1::CreditSerializer` prints it: the coupon as the item, or the consumed credit note (its number
+ * as the code, its invoice's number as the name, its description).
+ */
+export const serializeCredit = ({ credit, coupon, creditNote, progressiveInvoice }: CreditView, paymentStatus: string) => ({
   lago_id: credit.id,
   amount_cents: Number(credit.amountCents),
   amount_currency: credit.amountCurrency,
   before_taxes: credit.beforeTaxes,
-  item: {
-    lago_item_id: coupon?.id ?? null,
-    type: 'coupon',
-    code: coupon?.code ?? null,
-    name: coupon?.name ?? null,
-    description: coupon?.description ?? null,
-  },
+  // A progressive-billing credit names the progressive invoice it gives back (type invoice, its number as code and name).
+  item: progressiveInvoice
+    ? { lago_item_id: progressiveInvoice.id, type: 'invoice', code: progressiveInvoice.number, name: progressiveInvoice.number, description: null }
+    : creditNote
+    ? { lago_item_id: creditNote.id, type: 'credit_note', code: creditNote.number, name: creditNote.invoiceNumber, description: creditNote.description }
+    : {
+        lago_item_id: coupon?.id ?? null,
+        type: 'coupon',
+        code: coupon?.code ?? null,
+        name: coupon?.name ?? null,
+        description: coupon?.description ?? null,
+      },
   invoice: { lago_id: credit.invoiceId, payment_status: paymentStatus },
 });
 
 export const serializeInvoice = (view: InvoiceView): InvoiceJson => {
   const i = view.invoice;
-  // Nothing is due on a voided invoice; Billow has no credit notes to offset an amount.
-  const due = i.status === 'voided' ? 0n : i.totalAmountCents - i.totalPaidAmountCents;
+  // Nothing is due on a voided invoice; otherwise the total less what was paid and what credit notes offset, never
+  // below 0.
+  const offset = view.offsetAmountCents ?? 0n;
+  const owed = i.totalAmountCents - i.totalPaidAmountCents - offset;
+  const due = i.status === 'voided' || owed < 0n ? 0n : owed;
   return {
     lago_id: i.id,
     billing_entity_code: view.billingEntityCode,
@@ -185,10 +197,10 @@ export const serializeInvoice = (view: InvoiceView): InvoiceJson => {
     total_amount_cents: Number(i.totalAmountCents),
     total_due_amount_cents: Number(due),
     total_paid_amount_cents: Number(i.totalPaidAmountCents),
-    total_offsetted_credit_note_amount_cents: 0,
+    total_offsetted_credit_note_amount_cents: Number(offset),
     prepaid_credit_amount_cents: Number(i.prepaidCreditAmountCents),
-    prepaid_granted_credit_amount_cents: null,
-    prepaid_purchased_credit_amount_cents: null,
+    prepaid_granted_credit_amount_cents: i.prepaidGrantedCreditAmountCents === null ? null : Number(i.prepaidGrantedCreditAmountCents),
+    prepaid_purchased_credit_amount_cents: i.prepaidPurchasedCreditAmountCents === null ? null : Number(i.prepaidPurchasedCreditAmountCents),
     // The PDF, once rendered; Billow renders no XML and has no customer portal.
     file_url: i.fileUrl,
     xml_url: null,
@@ -201,6 +213,7 @@ export const serializeInvoice = (view: InvoiceView): InvoiceJson => {
     customer: serializeCustomer(view.customer),
     metadata: view.metadata.map(serializeMetadata),
     applied_taxes: view.appliedTaxes.map(serializeAppliedTax),
+    ...(view.appliedUsageThresholds && { applied_usage_thresholds: view.appliedUsageThresholds.map(serializeAppliedUsageThreshold) }),
   };
 };
 
@@ -223,5 +236,4 @@ export const serializeInvoiceDetail = (view: InvoiceDetailView): InvoiceDetailJs
   credits: view.credits.map((c) => serializeCredit(c, view.invoice.paymentStatus)),
   error_details: view.invoice.errorDetails as Record<string, unknown>[],
   applied_invoice_custom_sections: [],
-  ...(view.invoice.invoiceType === 'progressive_billing' && { applied_usage_thresholds: [] }),
 });

@@ -9,6 +9,7 @@ import type { FeeView } from '../fees/service.ts';
 import type { SubscriptionView } from '../subscriptions/serialize.ts';
 import type { CreditRow, InvoiceAppliedTaxRow, InvoiceRow, InvoiceSubscriptionRow } from './repository.ts';
 import type { invoiceMetadata } from '../../db/schema/index.ts';
+import type { AppliedUsageThresholdRow } from '../progressive-billing/repository.ts';
 
 export type { InvoiceRow } from './repository.ts';
 export type InvoiceMetadataRow = typeof invoiceMetadata.$inferSelect;
@@ -25,10 +26,13 @@ const METADATA_VALUE_MAX = 140;
 
 const oneOf = (list: readonly string[], value: unknown): boolean => typeof value === 'string' && list.includes(value);
 
-/** A coupon credit with the coupon it came from (deleted coupons included). */
+/** A credit with what it came from: a coupon (deleted ones included) or a credit note consumed by the invoice. */
 export interface CreditView {
   credit: CreditRow;
   coupon: { id: string; code: string; name: string; description: string | null } | null;
+  creditNote?: { id: string; number: string; description: string | null; invoiceNumber: string } | null;
+  /** A progressive-billing credit: the progressive invoice of the same period whose amount it gives back. */
+  progressiveInvoice?: { id: string; number: string } | null;
 }
 
 /** What every invoice JSON shows beside its own row (lists included). */
@@ -38,6 +42,10 @@ export interface InvoiceView {
   customer: CustomerView;
   metadata: InvoiceMetadataRow[];
   appliedTaxes: InvoiceAppliedTaxRow[];
+  /** What the invoice's credit notes offset (Lago's `Invoice#offset_amount_cents`); absent is 0. */
+  offsetAmountCents?: bigint;
+  /** A progressive_billing invoice's thresholds (Lago shows them on every form of such an invoice). */
+  appliedUsageThresholds?: AppliedUsageThresholdRow[];
 }
 
 /** The single-invoice view: also what it bills (subscriptions and their periods, fees) and what reduced it. */

@@ -6,6 +6,8 @@ import { Nullable } from '../../http/schemas.ts';
 import { dateToInstant, instantToDate, isoMillis, isoSeconds } from '../../lib/time.ts';
 import { PlanObject, serializePlan } from '../plans/serialize.ts';
 import type { PlanDetails } from '../plans/types.ts';
+import { applicableThresholds } from '../progressive-billing/applicable.ts';
+import type { Threshold } from '../progressive-billing/thresholds.ts';
 import type { Subscription } from './types.ts';
 
 const Iso = Type.String({ format: 'date-time' });
@@ -72,6 +74,8 @@ export interface SubscriptionView {
   previousPlanCode: string | null;
   /** The plan of a downgrade scheduled to follow this subscription at the end of its period. */
   nextPlanCode: string | null;
+  /** Its own progressive-billing thresholds (`usage_thresholds` of the subscription), which replace its plan's. */
+  usageThresholds: Threshold[];
   now: Temporal.Instant;
 }
 
@@ -147,19 +151,10 @@ export const serializeSubscription = (view: SubscriptionView): SubscriptionJson 
   };
 };
 
-/**
- * The thresholds progressive billing uses for the subscription (Lago's order): none when it is disabled, else those
- * of its plan, an override copy's own ones before its parent's.
- */
-const applicableThresholds = ({ subscription, plan }: SubscriptionView) => {
-  if (subscription.progressiveBillingDisabled) return [];
-  return plan.usageThresholds.length > 0 ? plan.usageThresholds : plan.applicableUsageThresholds;
-};
-
 export const serializeSubscriptionDetail = (view: SubscriptionView): SubscriptionDetailJson => ({
   ...serializeSubscription(view),
   plan: serializePlan(view.plan, { fixedCharges: false }),
-  applicable_usage_thresholds: applicableThresholds(view).map((t) => ({
+  applicable_usage_thresholds: applicableThresholds(view.subscription, view.plan, view.usageThresholds).map((t) => ({
     threshold_display_name: t.thresholdDisplayName,
     amount_cents: Number(t.amountCents),
     recurring: t.recurring,

@@ -9,6 +9,13 @@ export const SUBSCRIPTION_STATUSES = ['pending', 'active', 'terminated', 'cancel
 export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
 export const BILLING_TIMES = ['calendar', 'anniversary'] as const;
 
+/** A progressive-billing threshold set on the subscription itself (`usage_thresholds[]`). */
+const SubscriptionUsageThresholdInput = Type.Object({
+  threshold_display_name: OptionalNullable(Type.String()),
+  amount_cents: OptionalNullable(Type.Integer()),
+  recurring: OptionalNullable(Type.Boolean()),
+});
+
 export const SubscriptionCreateBody = Type.Object({
   subscription: Type.Object(
     {
@@ -21,6 +28,8 @@ export const SubscriptionCreateBody = Type.Object({
       subscription_at: OptionalNullable(Type.String()),
       ending_at: OptionalNullable(Type.String()),
       progressive_billing_disabled: Type.Optional(Type.Boolean()),
+      // Thresholds of the subscription itself; they replace its plan's.
+      usage_thresholds: OptionalOrNull(Type.Array(SubscriptionUsageThresholdInput)),
       // Null is as good as absent: the subscription is then billed on the plan itself.
       plan_overrides: OptionalOrNull(PlanOverridesInput),
     },
@@ -34,8 +43,14 @@ export const SubscriptionUpdateBody = Type.Object({
     name: OptionalNullable(Type.String()),
     ending_at: OptionalNullable(Type.String()),
     subscription_at: OptionalNullable(Type.String()),
+    progressive_billing_disabled: OptionalNullable(Type.Boolean()),
+    // Replaces the subscription's own thresholds (`[]` removes them: its plan's apply again).
+    usage_thresholds: OptionalOrNull(Type.Array(SubscriptionUsageThresholdInput)),
+    // Only its thresholds are read on update (they go on the subscription's override plan in Lago).
+    plan_overrides: OptionalOrNull(Type.Object({ usage_thresholds: OptionalOrNull(Type.Array(SubscriptionUsageThresholdInput)) })),
   }),
 });
+export type SubscriptionUpdateInput = Static<typeof SubscriptionUpdateBody>['subscription'];
 
 export const SubscriptionListQuery = Type.Object({
   page: Type.Optional(Type.String()),

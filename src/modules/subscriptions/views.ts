@@ -3,6 +3,7 @@ import type { Db } from '../../db/database.ts';
 import { billingEntityCode } from '../customers/views.ts';
 import { findOrganization } from '../organizations/repository.ts';
 import { loadPlanDetails } from '../plans/details.ts';
+import { thresholdsOfSubscriptions } from '../progressive-billing/repository.ts';
 import * as repo from './repository.ts';
 import type { SubscriptionView } from './serialize.ts';
 import type { Subscription } from './types.ts';
@@ -28,6 +29,7 @@ export const loadSubscriptionViews = async (
     rows.map((s) => s.previousSubscriptionId).filter((id): id is string => id !== null),
   );
   const successors = await repo.pendingSuccessorPlanCodes(db, organizationId, rows.map((s) => s.id));
+  const ownThresholds = await thresholdsOfSubscriptions(db, organizationId, rows.map((s) => s.id));
   return rows.map((subscription) => {
     const customer = customerRows.find((c) => c.id === subscription.customerId)!;
     return {
@@ -38,6 +40,7 @@ export const loadSubscriptionViews = async (
       plan: details.find((d) => d.plan.id === subscription.planId)!,
       previousPlanCode: subscription.previousSubscriptionId ? (previousPlanCodes.get(subscription.previousSubscriptionId) ?? null) : null,
       nextPlanCode: successors.get(subscription.id) ?? null,
+      usageThresholds: ownThresholds.get(subscription.id) ?? [],
       now,
     };
   });

@@ -16,6 +16,12 @@ import type { PlanDetails } from '../plans/types.ts';
 import { findById as findSubscription } from '../subscriptions/repository.ts';
 import { serializeSubscriptionDetail } from '../subscriptions/serialize.ts';
 import { loadSubscriptionViews } from '../subscriptions/views.ts';
+import { serializeUsageThreshold } from '../progressive-billing/serialize.ts';
+import { feeWebhookJson } from '../fees/webhook.ts';
+import { creditNoteWebhookJson } from '../credit-notes/webhook.ts';
+import { serializePaymentRequest } from '../payment-requests/serialize.ts';
+import { loadPaymentRequestView } from '../payment-requests/views.ts';
+import { walletTransactionWebhookObject, walletWebhookObject } from '../wallets/views.ts';
 
 /** Builds the JSON of a webhook's object, inside the transaction that changed it, as the change commits. */
 type PayloadBuilder = (tx: Db, event: DomainEvent) => Promise<Record<string, unknown>>;
@@ -42,6 +48,7 @@ const INVOICE_WEBHOOK_INCLUDES: Partial<Record<DomainEventType, readonly Invoice
   'invoice.payment_status_updated': ['customer', 'fees'],
   'invoice.payment_overdue': ['customer', 'fees', 'applied_taxes'],
   'invoice.generated': ['customer'],
+  'invoice.paid_credit_added': ['customer', 'fees', 'applied_taxes', 'applied_invoice_custom_sections'],
 };
 
 /** Subscription webhooks carry the plan and the customer; started and updated also the (empty) entitlements. */
@@ -57,6 +64,13 @@ const findCustomer = async (tx: Db, organizationId: string, id: string): Promise
 const customerJson = (view: CustomerView): Record<string, unknown> => {
   const { taxes: _taxes, ...json } = serializeCustomer(view);
   return json;
+};
+
+/** The threshold `subscription.usage_threshold_reached` reports (Lago's `usage_threshold` beside the subscription). */
+const usageThresholdJson = (event: DomainEvent) => {
+  const threshold = (event.view as { usageThreshold?: Parameters<typeof serializeUsageThreshold>[0] } | undefined)?.usageThreshold;
+  if (!threshold) throw new Error(`${event.type} needs its usage threshold`);
+  return serializeUsageThreshold(threshold);
 };
 
 const fromView =
@@ -84,6 +98,7 @@ const builders: Partial<Record<DomainObjectType, PayloadBuilder>> = {
       ...serializeSubscriptionDetail(view!),
       customer: customerJson(customer),
       ...(WITH_ENTITLEMENTS.includes(event.type) && { entitlements: [] }),
+      ...(event.type === 'subscription.usage_threshold_reached' && { usage_threshold: usageThresholdJson(event) }),
     };
   },
   customer: fromView<CustomerView>(customerJson),
@@ -93,6 +108,15 @@ const builders: Partial<Record<DomainObjectType, PayloadBuilder>> = {
   }),
   billable_metric: fromView<MetricView>((view) => serializeBillableMetric(view, { counters: false })),
   events_errors: fromView<Record<string, unknown>>((lists) => lists),
+  fee: feeWebhookJson,
+  credit_note: creditNoteWebhookJson,
+  wallet: walletWebhookObject,
+  wallet_transaction: walletTransactionWebhookObject,
+  payment_request: async (tx, event) => {
+    const view = await loadPaymentRequestView(tx, event.organizationId, event.objectId!);
+    if (!view) throw new Error(`payment request ${event.objectId} not found for ${event.type}`);
+    return serializePaymentRequest(view);
+  },
 };
 
 /**

@@ -1,0 +1,61 @@
+import { date, integer, jsonb, numeric, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { cents, id, orgId, timestamps, ts } from './columns.ts';
+
+export const creditNotes = pgTable('credit_notes', {
+  organizationId: orgId(),
+  id: id(),
+  customerId: uuid('customer_id').notNull(),
+  invoiceId: uuid('invoice_id').notNull(),
+  sequentialId: integer('sequential_id').notNull(),
+  number: text('number').notNull(),
+  status: text('status').notNull(),
+  issuingDate: date('issuing_date', { mode: 'string' }).notNull(),
+  reason: text('reason').notNull(),
+  description: text('description'),
+  currency: text('currency').notNull(),
+  creditStatus: text('credit_status').notNull(),
+  refundStatus: text('refund_status'),
+  creditAmountCents: cents('credit_amount_cents').notNull(),
+  refundAmountCents: cents('refund_amount_cents').notNull(),
+  offsetAmountCents: cents('offset_amount_cents').notNull(),
+  balanceAmountCents: cents('balance_amount_cents').notNull(),
+  totalAmountCents: cents('total_amount_cents').notNull(),
+  subTotalExcludingTaxesAmountCents: cents('sub_total_excluding_taxes_amount_cents').notNull(),
+  taxesAmountCents: cents('taxes_amount_cents').notNull(),
+  preciseTaxesAmountCents: numeric('precise_taxes_amount_cents').notNull(),
+  couponsAdjustmentAmountCents: cents('coupons_adjustment_amount_cents').notNull(),
+  preciseCouponsAdjustmentAmountCents: numeric('precise_coupons_adjustment_amount_cents').notNull(),
+  preciseTotalAmountCents: numeric('precise_total_amount_cents').notNull(),
+  taxesRate: numeric('taxes_rate').notNull(),
+  metadata: jsonb('metadata').$type<Record<string, string | null> | null>(),
+  fileUrl: text('file_url'),
+  refundedAt: ts('refunded_at'),
+  voidedAt: ts('voided_at'),
+  ...timestamps(),
+});
+
+export const creditNoteItems = pgTable('credit_note_items', {
+  organizationId: orgId(),
+  id: id(),
+  creditNoteId: uuid('credit_note_id').notNull(),
+  feeId: uuid('fee_id').notNull(),
+  amountCents: cents('amount_cents').notNull(),
+  preciseAmountCents: numeric('precise_amount_cents').notNull(),
+  amountCurrency: text('amount_currency').notNull(),
+  createdAt: ts('created_at').notNull(),
+});
+
+export const creditNoteAppliedTaxes = pgTable('credit_note_applied_taxes', {
+  organizationId: orgId(),
+  id: id(),
+  creditNoteId: uuid('credit_note_id').notNull(),
+  taxId: uuid('tax_id'),
+  taxCode: text('tax_code').notNull(),
+  taxName: text('tax_name').notNull(),
+  taxRate: numeric('tax_rate').notNull(),
+  taxDescription: text('tax_description'),
+  baseAmountCents: cents('base_amount_cents').notNull(),
+  amountCents: cents('amount_cents').notNull(),
+  amountCurrency: text('amount_currency').notNull(),
+  createdAt: ts('created_at').notNull(),
+});
