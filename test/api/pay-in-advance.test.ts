@@ -125,6 +125,27 @@ describe('pay-in-advance charges through the API', () => {
     });
   });
 
+  test('estimate_fees refuses a value whose fee no amount can hold (422, not 500)', async () => {
+    const { key, call } = await organization();
+    const bytes = (await call('GET', '/billable_metrics/bytes')).billable_metric;
+    await call('POST', '/plans', {
+      plan: {
+        name: 'Storage', code: 'storage', interval: 'monthly', amount_cents: 0, amount_currency: 'EUR', pay_in_advance: false,
+        charges: [{ billable_metric_id: bytes.lago_id, charge_model: 'standard', pay_in_advance: true, properties: { amount: '1' } }],
+      },
+    });
+    await call('POST', '/subscriptions', { subscription: { external_customer_id: 'acme', plan_code: 'storage', external_id: 'sub2' } });
+    const estimate = (size: string) =>
+      t.request(key, { method: 'POST', url: '/api/v1/events/estimate_fees', payload: { event: { code: 'bytes', external_subscription_id: 'sub2', properties: { size } } } });
+    const huge = await estimate('99999999999999999999999999999999999');
+    assert.deepEqual([huge.statusCode, huge.json()], [
+      422,
+      { status: 422, error: 'Unprocessable Entity', code: 'validation_errors', error_details: { properties: ['value_is_out_of_range'] } },
+    ]);
+    const fine = await estimate('3');
+    assert.deepEqual([fine.statusCode, fine.json().fees.map((f: Json) => f.amount_cents)], [200, [300]]);
+  });
+
   test('a plan made after events were sent: the codes cached for ingestion are dropped by the plan write', async () => {
     const { key, call } = await organization();
     const bytes = (await call('GET', '/billable_metrics/bytes')).billable_metric;

@@ -7,7 +7,7 @@ import { arrayParam, queryRows } from '../../db/query.ts';
 import { subscriptions as subscriptionsTable } from '../../db/schema/index.ts';
 import { selectRows } from '../../db/select.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { systemClock } from '../../lib/clock.ts';
+import { systemClock, type Clock } from '../../lib/clock.ts';
 import type { Ctx } from '../../lib/context.ts';
 import { repeatEvery } from '../../lib/repeat.ts';
 import { instantToDate } from '../../lib/time.ts';
@@ -97,11 +97,17 @@ export const createInAdvanceCharges = ({ db, metering }: { db: Db; metering: Met
     return found;
   };
 
-  /** Bills one event on one charge in a transaction of its own; the customer's row lock orders its events' fees. */
-  const billEventCharge = async (organizationId: string, subscription: Subscription, plan: InAdvancePlan, charge: ChargeDetails, event: EventRow, stampAt: Temporal.Instant): Promise<void> => {
+  /**
+   * Bills one event on one charge in a transaction of its own; the customer's row lock orders its events' fees. The fee
+   * is stamped once the lock is held: the next event's running aggregation starts from the chain's latest fee by
+   * `created_at`, so a stamp read before waiting for the lock (a request that waited while another billed) would put
+   * its fee before the ones made meanwhile, and the next event would start from the wrong one.
+   */
+  const billEventCharge = async (organizationId: string, subscription: Subscription, plan: InAdvancePlan, charge: ChargeDetails, event: EventRow, clock: Clock): Promise<void> => {
     await retryingConflicts(() =>
       inTransaction(db, async (tx) => {
         const party = await loadBillingParty(tx, organizationId, subscription.customerId);
+        const stampAt = clock.now();
         const input = inAdvanceInput({ tx, metering, organizationId, timeZone: party.timeZone, subscription, event }, plan, charge);
         if (!input) return;
         const [done] = await queryRows<{ one: number }>(
@@ -124,7 +130,8 @@ export const createInAdvanceCharges = ({ db, metering }: { db: Db; metering: Met
    * Bills events (in the order given) on the pay-in-advance charges of their subscriptions' plans. When `sweeping`,
    * an event stored before a charge existed is not billed on it.
    */
-  const billEvents = async (organizationId: string, events: readonly EventRow[], stampAt: Temporal.Instant, options: { sweeping?: boolean } = {}): Promise<void> => {
+  const billEvents = async (organizationId: string, events: readonly EventRow[], stamp: Temporal.Instant | Clock, options: { sweeping?: boolean } = {}): Promise<void> => {
+    const clock: Clock = stamp instanceof Temporal.Instant ? { now: () => stamp } : stamp;
     const subscriptions = await subscriptionsOf(organizationId, events);
     const plans = new Map<string, Promise<InAdvancePlan>>();
     for (const event of events) {
@@ -138,7 +145,7 @@ export const createInAdvanceCharges = ({ db, metering }: { db: Db; metering: Met
         if (options.sweeping && charge.charge.createdAt.getTime() > Number(event.created_at_ms)) continue;
         // One event that cannot be billed (reported, left to the sweep) does not hold up the others.
         try {
-          await billEventCharge(organizationId, subscription, await inputs, charge, event, stampAt);
+          await billEventCharge(organizationId, subscription, await inputs, charge, event, clock);
         } catch (error) {
           onError(error);
         }
@@ -153,14 +160,14 @@ export const createInAdvanceCharges = ({ db, metering }: { db: Db; metering: Met
     const relevant = await relevantEvents(ctx.organizationId, events);
     if (relevant.length === 0) return;
     try {
-      await billEvents(ctx.organizationId, relevant, ctx.clock.now());
+      await billEvents(ctx.organizationId, relevant, ctx.clock);
     } catch (error) {
       onError(error);
     }
   };
 
   /** Bills the pay-in-advance events stored in (last sweep, upTo] that have no fee, and moves the mark to `upTo`. */
-  const sweep = async (organizationId: string, upTo: Temporal.Instant, stampAt: Temporal.Instant): Promise<void> => {
+  const sweep = async (organizationId: string, upTo: Temporal.Instant, stampAt: Temporal.Instant | Clock): Promise<void> => {
     // A first sweep starts where the organization's first pay-in-advance charge was made: no event before it has a fee.
     const [mark] = await queryRows<{ swept_to: Date | string | null }>(
       db,
@@ -204,7 +211,7 @@ export const createInAdvanceCharges = ({ db, metering }: { db: Db; metering: Met
     );
     for (const { id } of organizations) {
       try {
-        await sweep(id, now.subtract({ milliseconds: SWEEP_GRACE_MS }), now);
+        await sweep(id, now.subtract({ milliseconds: SWEEP_GRACE_MS }), systemClock);
       } catch (error) {
         onError(error);
       }

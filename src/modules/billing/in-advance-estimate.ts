@@ -96,6 +96,8 @@ export const estimateInAdvanceFees = async (db: Db, metering: MeteringService, c
       { discard: true },
     );
   } catch (error) {
+    // A value whose fee no amount column can hold is the client's, not a server failure.
+    if (isNumericOverflow(error)) return err(invalid('properties', 'value_is_out_of_range'));
     if (!(error instanceof EstimateRollback)) throw error;
     if (error.views.length === 0 && !(await hasInAdvanceCharge(db, organizationId, subscription.planId, metric.id))) {
       return err(invalid('code', 'does_not_match_an_instant_charge'));
@@ -103,6 +105,14 @@ export const estimateInAdvanceFees = async (db: Db, metering: MeteringService, c
     return ok(error.views);
   }
   throw new Error('an estimate ended without rolling back');
+};
+
+/** PostgreSQL's "numeric value out of range" (22003), on the error or a cause Drizzle wrapped it in. */
+const isNumericOverflow = (error: unknown): boolean => {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === '22003') return true;
+  }
+  return false;
 };
 
 const hasInAdvanceCharge = async (db: Db, organizationId: string, planId: string, metricId: string): Promise<boolean> =>
