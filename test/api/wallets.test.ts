@@ -210,6 +210,26 @@ describe('wallets API', () => {
     assert.deepEqual((await call('POST', '/wallets', { wallet: { ...base, code: 'limited' } })).body, UNPROCESSABLE({ code: ['value_already_exist'] }));
   });
 
+  test('padded amounts are read as Rails reads them; amounts beyond what a bigint holds are 422, never 500', async () => {
+    await ok('POST', '/customers', { customer: { external_id: 'cus_edge', currency: 'EUR' } });
+    const base = { external_customer_id: 'cus_edge', currency: 'EUR' };
+    const padded = (await ok('POST', '/wallets', { wallet: { ...base, code: 'padded', rate_amount: ' 2 ', granted_credits: ' 3 ' } })).wallet;
+    assert.deepEqual([padded.rate_amount, padded.balance_cents], ['2.0', 600]);
+    const grant = await call('POST', '/wallet_transactions', { wallet_transaction: { wallet_id: padded.lago_id, granted_credits: ' 1 ', voided_credits: ' 1 ' } });
+    assert.equal(grant.status, 200, JSON.stringify(grant.body));
+    const huge = '999999999999999999999999';
+    assert.deepEqual((await call('POST', '/wallets', { wallet: { ...base, code: 'huge', rate_amount: '1', granted_credits: huge } })).body, UNPROCESSABLE({ granted_credits: ['invalid_amount'] }));
+    assert.deepEqual(
+      (await call('POST', '/wallet_transactions', { wallet_transaction: { wallet_id: padded.lago_id, paid_credits: huge } })).body,
+      UNPROCESSABLE({ paid_credits: ['invalid_amount'] }),
+    );
+    assert.deepEqual(
+      (await call('PUT', `/wallets/${padded.lago_id}`, { wallet: { paid_top_up_max_amount_cents: '11111111111111111111111111' } })).body,
+      UNPROCESSABLE({ paid_top_up_max_amount_cents: ['value_is_out_of_range'] }),
+    );
+    assert.equal((await ok('GET', `/wallets/${padded.lago_id}`)).wallet.balance_cents, 600);
+  });
+
   test('codes come from the name, a customer holds at most 6 active wallets', async () => {
     await ok('POST', '/customers', { customer: { external_id: 'cus_many', name: 'Many', currency: 'EUR' } });
     const codes: string[] = [];

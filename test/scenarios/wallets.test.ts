@@ -127,6 +127,30 @@ describe('scenarios: wallets', () => {
     assert.equal((await getWallet(s, w.lago_id)).balance_cents, 8_500);
   });
 
+  test('a wallet limited to one metric pays only that metric’s share of what credit notes left (Lago spreads them over the fees)', async () => {
+    const { s } = await setUp({ storage: true });
+    await events(s, 'sub', 'calls', '2024-01-10T00:00:00Z', 30);
+    await events(s, 'sub', 'storage', '2024-01-10T00:00:00Z', 5);
+    await s.advance('2024-02-01T01:00:00Z');
+    const [january] = await billed(s, 'acme');
+    const subscriptionFee = (january!.fees as Json[]).find((f) => f.item.type === 'subscription')!;
+    await s.call('POST', '/credit_notes', {
+      credit_note: { invoice_id: january!.lago_id, credit_amount_cents: 1_000, items: [{ fee_id: subscriptionFee.lago_id, amount_cents: 1_000 }] },
+    });
+    const w = await wallet(s, { external_customer_id: 'acme', granted_credits: '100', applies_to: { billable_metric_codes: ['calls'] } });
+    await events(s, 'sub', 'calls', '2024-02-10T00:00:00Z', 30);
+    await events(s, 'sub', 'storage', '2024-02-10T00:00:00Z', 5);
+    await s.advance('2024-03-01T01:00:00Z');
+    // 30.00 less the 10.00 credit note, spread over the fees by their amounts: the calls keep 15.00 − 5.00 = 10.00 to
+    // pay, which is all the wallet may take; the subscription and storage shares (10.00) stay due.
+    const february = (await billed(s, 'acme'))[1]! as Json;
+    assert.deepEqual(
+      [february.fees_amount_cents, february.credit_notes_amount_cents, february.prepaid_credit_amount_cents, february.total_amount_cents],
+      [3_000, 1_000, 1_000, 1_000],
+    );
+    assert.equal((await getWallet(s, w.lago_id)).balance_cents, 9_000);
+  });
+
   test('two wallets pay by priority, then by age', async () => {
     const { s } = await setUp();
     const older = await wallet(s, { external_customer_id: 'acme', code: 'older', granted_credits: '50', priority: 20 });

@@ -63,6 +63,8 @@ export const allocatePrepaidCredits = (
     if (difference.gt(0) && difference.lte(buckets.length)) buckets[0]!.amountCents = buckets[0]!.amountCents.add(difference);
   }
   let invoiceLeft = new Decimal(totalCents.toString());
+  // Each wallet's share is rounded on its own: two halves rounded up would take a cent more than the invoice holds.
+  let centsLeft = totalCents;
   const result = new Map<string, bigint>();
   for (const wallet of wallets) {
     let used = new Decimal(0);
@@ -75,8 +77,13 @@ export const allocatePrepaidCredits = (
       invoiceLeft = invoiceLeft.sub(take);
       used = used.add(take);
     }
-    const cents = BigInt(used.toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toFixed(0));
-    if (cents > 0n) result.set(wallet.id, cents > wallet.balanceCents ? wallet.balanceCents : cents);
+    let cents = BigInt(used.toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toFixed(0));
+    if (cents > wallet.balanceCents) cents = wallet.balanceCents;
+    if (cents > centsLeft) cents = centsLeft;
+    if (cents > 0n) {
+      result.set(wallet.id, cents);
+      centsLeft -= cents;
+    }
   }
   return result;
 };

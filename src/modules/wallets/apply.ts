@@ -34,15 +34,22 @@ export const applyWalletsToInvoice = async (tx: Db, _party: BillingParty, invoic
   );
   if (locked.length === 0) return invoice;
   const wallets = locked.sort(repo.applicationOrder);
-  const fees = await queryRows<{ fee_type: string; billable_metric_id: string | null; amount: string; sub_total: string }>(
+  const fees = await queryRows<{ fee_type: string; billable_metric_id: string | null; amount: string; sub_total: string; after_taxes: string }>(
     tx,
     sql`SELECT fee_type, billable_metric_id, (amount_cents - precise_coupons_amount_cents + taxes_precise_amount_cents)::text AS amount,
-        (amount_cents - precise_coupons_amount_cents)::text AS sub_total
+        (amount_cents - precise_coupons_amount_cents)::text AS sub_total, (amount_cents - precise_coupons_amount_cents + taxes_amount_cents)::text AS after_taxes
       FROM fees WHERE organization_id = ${invoice.organizationId} AND invoice_id = ${invoice.id} ORDER BY position, created_at, id`,
   );
+  // Credit notes consumed by this invoice are spread over its fees in proportion to their amounts after taxes (Lago's
+  // `precise_credit_notes_amount_cents`): a wallet limited to some fees pays only what the notes left of those.
+  const notes = new Decimal(invoice.creditNotesAmountCents.toString());
+  const beforeNotes = notes.add(invoice.totalAmountCents.toString());
+  const notesShare = (f: (typeof fees)[number]) => (notes.isZero() ? new Decimal(0) : Decimal.min(new Decimal(f.after_taxes).mul(notes).div(beforeNotes), new Decimal(f.after_taxes)));
   const allocation = allocatePrepaidCredits(
     // Lago leaves out fees whose amount after coupons is 0.
-    fees.filter((f) => !new Decimal(f.sub_total).isZero()).map((f) => ({ feeType: f.fee_type, billableMetricId: f.billable_metric_id, amountCents: new Decimal(f.amount) })),
+    fees
+      .filter((f) => !new Decimal(f.sub_total).isZero())
+      .map((f) => ({ feeType: f.fee_type, billableMetricId: f.billable_metric_id, amountCents: new Decimal(f.amount).sub(notesShare(f)) })),
     invoice.totalAmountCents,
     wallets.map((w) => ({ id: w.id, feeTypes: w.allowedFeeTypes, billableMetricIds: w.billableMetricIds, balanceCents: w.balanceCents })),
   );

@@ -99,7 +99,7 @@ export const createWalletService = ({ db, metering, changed = () => {} }: { db: 
 
   /** The model rules Lago checks when the wallet is saved, all reported together. */
   const modelErrors = (fields: Pick<WalletRow, 'rateAmount' | 'currency' | 'priority' | 'paidTopUpMinAmountCents' | 'paidTopUpMaxAmountCents'>, errors: FieldErrorsBuilder) => {
-    if (!isDecimalText(fields.rateAmount) || !new Decimal(fields.rateAmount).gt(0)) errors.add('rate_amount', 'value_is_out_of_range');
+    if (!isDecimalText(fields.rateAmount) || !new Decimal(fields.rateAmount.trim()).gt(0)) errors.add('rate_amount', 'value_is_out_of_range');
     if (!isCurrency(fields.currency)) errors.add('currency', 'value_is_invalid');
     if (!Number.isInteger(fields.priority) || fields.priority < 1 || fields.priority > LOWEST_PRIORITY) errors.add('priority', 'value_is_invalid');
     if (fields.paidTopUpMinAmountCents !== null && fields.paidTopUpMinAmountCents <= 0n) errors.add('paid_top_up_min_amount_cents', 'value_is_out_of_range');
@@ -116,7 +116,8 @@ export const createWalletService = ({ db, metering, changed = () => {} }: { db: 
   const centsOf = (value: unknown): bigint | null | 'invalid' => {
     if (value === undefined || value === null || value === '') return null;
     const n = castInteger(value);
-    return Number.isNaN(n) ? 'invalid' : BigInt(n);
+    // Beyond what a bigint column holds (or a double can count exactly) is out of range, not a failed write.
+    return Number.isSafeInteger(n) ? BigInt(n) : 'invalid';
   };
 
   /** POST /wallets (and /customers/{id}/wallets): Lago's `Wallets::CreateService`, its checks in its order. */
@@ -206,9 +207,9 @@ export const createWalletService = ({ db, metering, changed = () => {} }: { db: 
         const rate = rateOf(wallet);
         for (const field of ['paid_credits', 'granted_credits'] as const) {
           const value = input[field];
-          if (isAmountText(value) && roundsToZero(rate, new Decimal(value))) return err(invalid(field, 'amount_rounds_to_zero'));
+          if (isAmountText(value) && roundsToZero(rate, new Decimal(value.trim()))) return err(invalid(field, 'amount_rounds_to_zero'));
         }
-        const paid = isAmountText(input.paid_credits) ? new Decimal(input.paid_credits) : null;
+        const paid = isAmountText(input.paid_credits) ? new Decimal(input.paid_credits.trim()) : null;
         if (paid && paid.gt(0)) {
           const limits = checkPaidLimits(wallet, paid, castBoolean(input.ignore_paid_top_up_limits_on_creation) === true);
           if (!limits.ok) return limits;
@@ -220,7 +221,7 @@ export const createWalletService = ({ db, metering, changed = () => {} }: { db: 
           rulePurchaseOrder = rule.value.purchaseOrderNumber;
         }
         await reportWallet(tx, 'wallet.created', wallet, now);
-        const granted = isAmountText(input.granted_credits) ? new Decimal(input.granted_credits) : null;
+        const granted = isAmountText(input.granted_credits) ? new Decimal(input.granted_credits.trim()) : null;
         if ((paid && paid.gt(0)) || (granted && granted.gt(0))) {
           const priorityOfTransactions = input.transaction_priority == null ? 50 : castInteger(input.transaction_priority);
           if (!Number.isInteger(priorityOfTransactions) || priorityOfTransactions < 1 || priorityOfTransactions > 50) {

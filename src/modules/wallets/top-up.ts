@@ -8,6 +8,8 @@ import { billPurchase } from './credit-invoice.ts';
 import { grantCredits, purchaseCredits, rateOf, reportTransaction, voidCredits, type TransactionOptions } from './ledger.ts';
 import type { TransactionRow, WalletRow } from './types.ts';
 
+const MAX_CENTS = 2n ** 63n - 1n;
+
 export interface TopUpRequest {
   paidCredits: Decimal | null;
   grantedCredits: Decimal | null;
@@ -35,6 +37,10 @@ export const checkPaidLimits = (wallet: WalletRow, credits: Decimal, ignore: boo
  * reported, then the purchase billed. Answers the transactions as they stand.
  */
 export const topUp = async (tx: Db, locked: WalletRow, request: TopUpRequest, at: Temporal.Instant): Promise<Result<{ transactions: TransactionRow[]; wallet: WalletRow }>> => {
+  // Credits worth more money than a bigint column holds (with what the wallet has) are refused, not a failed write.
+  for (const [field, credits] of [['paid_credits', request.paidCredits], ['granted_credits', request.grantedCredits]] as const) {
+    if (credits && creditOf(rateOf(locked), floorCredits(credits)).amountCents > MAX_CENTS - locked.balanceCents) return err(invalid(field, 'invalid_amount'));
+  }
   let wallet = locked;
   const created: { transaction: TransactionRow; wallet: WalletRow }[] = [];
   let purchase: TransactionRow | null = null;

@@ -48,11 +48,11 @@ export const createWalletTransactionService = ({ db }: { db: Db }) => {
       const amount = (field: 'paid_credits' | 'granted_credits' | 'voided_credits'): Decimal | null => {
         const value = input[field];
         if (value === undefined || value === null) return null;
-        if (!isAmountText(value) || new Decimal(value).gt(MAX_AMOUNT)) {
+        if (!isAmountText(value) || new Decimal(value.trim()).gt(MAX_AMOUNT)) {
           errors.add(field, `invalid_${field}`).add(field, 'invalid_amount');
           return null;
         }
-        return new Decimal(value);
+        return new Decimal(value.trim());
       };
       const paid = amount('paid_credits');
       const granted = amount('granted_credits');

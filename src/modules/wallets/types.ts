@@ -184,7 +184,7 @@ export const validRule = (rule: RuleInput, now: Temporal.Instant): boolean => {
   if (method !== 'fixed' && method !== 'target') return false;
   if (method === 'target' && !isDecimalText(rule.target_ongoing_balance)) return false;
   if (method === 'target' && trigger === 'threshold' && isDecimalText(rule.target_ongoing_balance) && isDecimalText(rule.threshold_credits)) {
-    if (new Decimal(rule.target_ongoing_balance).lt(new Decimal(rule.threshold_credits))) return false;
+    if (new Decimal(rule.target_ongoing_balance.trim()).lt(new Decimal(rule.threshold_credits.trim()))) return false;
   }
   if ((rule.paid_credits != null || rule.granted_credits != null) && !(isDecimalText(rule.paid_credits) || isDecimalText(rule.granted_credits))) return false;
   if (metadataError(rule.transaction_metadata) !== null) return false;
