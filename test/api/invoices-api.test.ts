@@ -760,10 +760,12 @@ describe('invoices and fees through the Lago client', () => {
   test('void: only a finalized invoice; its coupon credit is given back; then it is closed to changes', async () => {
     const client = t.client(key);
     assert.deepEqual(await failure(client.invoices.voidInvoice(ids.draft)), { status: 405, body: NOT_ALLOWED('not_voidable') });
-    assert.deepEqual(await failure(client.invoices.voidInvoice(ids.oneOff, { generate_credit_note: true })), {
-      status: 403,
-      body: { status: 403, error: 'Forbidden', code: 'feature_unavailable' },
+    // A credit note asked for more than the invoice can credit: refused, and the invoice is left as it was.
+    assert.deepEqual(await failure(client.invoices.voidInvoice(ids.oneOff, { generate_credit_note: true, credit_amount: 1_000_000 })), {
+      status: 422,
+      body: UNPROCESSABLE({ credit_refund_amount: ['total_amount_exceeds_invoice_amount'] }),
     });
+    assert.equal((await client.invoices.findInvoice(ids.oneOff)).data.invoice.status, 'finalized');
     const voided = (await client.invoices.voidInvoice(ids.finalized)).data.invoice;
     assert.deepEqual(
       [voided.status, voided.voided_at, voided.total_due_amount_cents, voided.total_amount_cents, voided.fees!.length],

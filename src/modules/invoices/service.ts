@@ -16,6 +16,7 @@ import * as queries from './queries.ts';
 import { recordDomainEvent } from '../domain-events/record.ts';
 import * as repo from './repository.ts';
 import { setInvoicePaymentStatus } from './payment-status.ts';
+import { readVoidRequest, voidLockedInvoice } from './void.ts';
 import {
   checkMetadataEntry,
   isPaymentStatus,
@@ -39,10 +40,6 @@ export interface InvoiceBilling {
   refreshAndFinalize(tx: Db, invoice: InvoiceRow, now: Temporal.Instant): Promise<InvoiceRow>;
   retry(tx: Db, invoice: InvoiceRow, now: Temporal.Instant): Promise<InvoiceRow | null>;
 }
-
-/** Rails casts these to true (`ActiveModel::Type::Boolean`). */
-const truthy = (value: unknown): boolean =>
-  value === true || (typeof value === 'string' && !['', '0', 'f', 'false', 'off', 'F', 'FALSE', 'False', 'OFF', 'Off'].includes(value));
 
 export const createInvoiceService = ({ db, billing }: { db: Db; billing: InvoiceBilling }) => {
   const detail = (tx: Db, ctx: Ctx, invoice: InvoiceRow): Promise<InvoiceDetailView> => queries.loadInvoiceDetail(tx, invoice, ctx.clock.now());
@@ -226,53 +223,14 @@ export const createInvoiceService = ({ db, billing }: { db: Db; billing: Invoice
     return created.ok ? ok(await detail(db, ctx, created.value)) : created;
   };
 
-  /**
-   * POST /invoices/{id}/void, as Lago's `Invoices::VoidService`: only a finalized invoice can be voided (paid or not).
-   * Nothing is due on it any more, and its coupon credits are given back (Lago's `AppliedCoupons::RecreditService`):
-   * a recurring coupon gets its period back, a fixed coupon its amount, and a coupon ended by this use is active again
-   * unless the coupon itself was ended. Credit notes are not available, so asking for one is refused.
-   */
+  /** POST /invoices/{id}/void, as Lago's `Invoices::VoidService` (see void.ts). */
   const voidInvoice = async (ctx: Ctx, id: string, input: InvoiceVoidInput | undefined): Promise<Result<InvoiceDetailView>> =>
     transact(db, async (tx) => {
       const invoice = await lockVisible(tx, ctx, id);
       if (!invoice) return err(notFound('invoice'));
-      if (truthy(input?.generate_credit_note)) return err(forbidden('feature_unavailable'));
-      if (invoice.status !== 'finalized') return err(notAllowed('not_voidable'));
-      const now = instantToDate(ctx.clock.now());
-      const voided = await repo.updateInvoice(tx, ctx.organizationId, invoice.id, {
-        status: 'voided',
-        voidedAt: now,
-        paymentOverdue: false,
-        updatedAt: now,
-      });
-      await recreditCoupons(tx, invoice, now);
-      await recordDomainEvent(tx, { organizationId: ctx.organizationId, type: 'invoice.voided', objectType: 'invoice', objectId: invoice.id, at: ctx.clock.now() });
-      return ok(await detail(tx, ctx, voided));
+      const voided = await voidLockedInvoice(tx, invoice, readVoidRequest(input), ctx.clock.now());
+      return voided.ok ? ok(await detail(tx, ctx, voided.value)) : voided;
     });
-
-  const recreditCoupons = async (tx: Db, invoice: InvoiceRow, now: Date): Promise<void> => {
-    const organizationId = invoice.organizationId;
-    const credits = (await repo.creditsOfInvoices(tx, organizationId, [invoice.id])).filter((c) => c.appliedCouponId !== null);
-    const applied = await repo.appliedCouponsByIds(tx, organizationId, credits.map((c) => c.appliedCouponId!));
-    const live = await queries.liveCoupons(tx, organizationId, [...applied.values()].map((a) => a.couponId));
-    for (const credit of credits) {
-      const coupon = applied.get(credit.appliedCouponId!);
-      if (!coupon) continue;
-      const reactivate = coupon.status === 'terminated' && coupon.frequency !== 'forever' && live.has(coupon.couponId);
-      const next = {
-        amountCentsRemaining:
-          coupon.frequency === 'once' && coupon.amountCentsRemaining !== null ? coupon.amountCentsRemaining + credit.amountCents : coupon.amountCentsRemaining,
-        frequencyDurationRemaining:
-          coupon.frequency === 'recurring' && coupon.frequencyDurationRemaining !== null
-            ? coupon.frequencyDurationRemaining + 1
-            : coupon.frequencyDurationRemaining,
-        ...(reactivate && { status: 'active', terminatedAt: null }),
-      };
-      await repo.updateAppliedCoupon(tx, organizationId, coupon.id, { ...next, updatedAt: now });
-      // Several credits of one invoice may come from one coupon: each builds on the last.
-      applied.set(coupon.id, { ...coupon, ...next, status: reactivate ? 'active' : coupon.status });
-    }
-  };
 
   return { create, list, listForCustomer, get, update, destroy, refresh, finalize, void: voidInvoice, retry };
 };
