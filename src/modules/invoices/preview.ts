@@ -18,6 +18,7 @@ import type { BillingService } from '../billing/service.ts';
 import { timingOf, trialEndOf, type BillingItem } from '../billing/fee-drafts.ts';
 import { loadBillingParty, type BillingParty } from '../billing/party.ts';
 import { findCouponByCode, insertCoupon } from '../coupons/repository.ts';
+import { issueTerminationCreditNote } from '../credit-notes/termination.ts';
 import { COUPON_TYPES, parseRate, type Coupon } from '../coupons/types.ts';
 import { findCustomerByExternalId, insertCustomer, updateCustomer } from '../customers/repository.ts';
 import { checkCustomerFields, type Customer } from '../customers/types.ts';
@@ -29,6 +30,7 @@ import { insertSubscription, updateSubscription } from '../subscriptions/reposit
 import type { Subscription } from '../subscriptions/types.ts';
 import { loadInvoiceDetail } from './queries.ts';
 import * as invoicesRepo from './repository.ts';
+import { availableCreditNotes, withPreviewCredits } from './preview-credits.ts';
 import type { PreviewCouponInput, PreviewCustomerInput, PreviewRequest } from './preview-types.ts';
 import type { InvoiceDetailView, InvoiceRow } from './types.ts';
 
@@ -108,7 +110,10 @@ export const createInvoicePreviewService = ({ db, billing }: { db: Db; billing: 
       const found = await previewCustomer(tx, ctx.organizationId, request.customer, stamp, transient);
       if (!found.ok) return found;
       const { customer, isNew } = found.value;
-      const party = await loadBillingParty(tx, ctx.organizationId, customer.id);
+      const party = await holdCredits(tx, await loadBillingParty(tx, ctx.organizationId, customer.id));
+      // The credit notes that exist before the engine runs; any other it issues (an upgrade leaving a plan paid in
+      // advance) is the preview's own termination credit.
+      const heldNotes = new Set((await availableCreditNotes(tx, ctx.organizationId, customer.id, null)).map((n) => n.id));
       // Before anything is billed: an upgrade issues its invoice as it is planned.
       const couponsMade = await previewCoupons(tx, customer, request.coupons, stamp, transient);
       if (!couponsMade.ok) return couponsMade;
@@ -133,7 +138,16 @@ export const createInvoicePreviewService = ({ db, billing }: { db: Db; billing: 
         invoice = await billing.issueInvoice(tx, party, items.map((i) => i.item), at, now);
       }
       if (!invoice) throw new Error('the previewed invoice could not be issued');
-      const detail = await loadInvoiceDetail(tx, invoice, now);
+      await releaseCredits(tx, customer);
+      const notes = await availableCreditNotes(tx, ctx.organizationId, customer.id, invoice.currency);
+      // Lago credits a terminated subscription's unused days before the customer's own credit notes.
+      const terminationNotes = notes.filter((n) => !heldNotes.has(n.id));
+      for (const note of terminationNotes) transient.set(note.id, null).set(note.number, null);
+      const credited = await withPreviewCredits(tx, await loadInvoiceDetail(tx, invoice, now), [...terminationNotes, ...notes.filter((n) => heldNotes.has(n.id))], {
+        wallets: !isNew,
+      });
+      const detail = credited.detail;
+      for (const id of credited.madeUp) transient.set(id, null);
       // The invoice and what the engine wrote with it exist only here.
       transient.set(detail.invoice.id, null);
       for (const { fee } of detail.fees) transient.set(fee.id, null);
@@ -307,6 +321,9 @@ export const createInvoicePreviewService = ({ db, billing }: { db: Db; billing: 
       terminatedAt: instantToDate(at),
       nextDueAt: null,
     });
+    // Lago's preview credits the unused days of a plan paid in advance whatever `on_termination_credit_note` says
+    // (`Invoices::Preview::CreditsService`); the note exists only in this transaction.
+    await issueTerminationCreditNote(tx, { subscription: { ...ended, onTerminationCreditNote: 'credit' }, plan: details.plan, at, stampAt: now, upgrade: false });
     return ok({ items: [{ item: { subscription: ended, details, reason: 'subscription_terminating', at }, virtual: false }], at });
   };
 
@@ -412,6 +429,29 @@ export type InvoicePreviewService = ReturnType<typeof createInvoicePreviewServic
 /** The first local day after today on which the billing clock bills this subscription. */
 const nextBillingDay = (subscription: Subscription, plan: Plan, timeZone: string, now: Temporal.Instant): Temporal.PlainDate =>
   nextBillingDate(timingOf(subscription, plan, timeZone), localDateAt(now, timeZone));
+
+/**
+ * Keeps the billing engine from spending the customer's credit notes and wallets on the previewed invoice: it leaves
+ * the invoice a draft (a grace period, for the preview only), which credits nothing and locks nothing; the preview
+ * then computes the credits itself, read-only. Without a grace period, aligning the issuing date with finalization
+ * keeps the anchor date, so keeping the anchor with a grace period dates the invoice the same.
+ */
+const holdCredits = async (tx: Db, party: BillingParty): Promise<BillingParty> => {
+  if (party.gracePeriodDays > 0) return party;
+  await updateCustomer(tx, party.organization.id, party.customer.id, {
+    invoiceGracePeriod: 1,
+    subscriptionInvoiceIssuingDateAdjustment: 'keep_anchor',
+  });
+  return { ...party, gracePeriodDays: 1, issuingDateAdjustment: 'keep_anchor' };
+};
+
+/** The customer's own settings again, as the preview shows them. */
+const releaseCredits = async (tx: Db, customer: Customer): Promise<void> => {
+  await updateCustomer(tx, customer.organizationId, customer.id, {
+    invoiceGracePeriod: customer.invoiceGracePeriod,
+    subscriptionInvoiceIssuingDateAdjustment: customer.subscriptionInvoiceIssuingDateAdjustment,
+  });
+};
 
 /** A plan with no usage charges: what Lago prices for a subscription that exists only in the preview. */
 const withoutUsage = (details: PlanDetails): PlanDetails => ({ ...details, charges: [] });
