@@ -30,7 +30,8 @@ const creditSources = async (tx: Db, invoice: InvoiceRow): Promise<{ notes: bool
  * prepaid credit, total) changed; they are written with the finalization.
  */
 export const applyFinalizationCredits = async (tx: Db, party: BillingParty, invoice: InvoiceRow, now: Temporal.Instant): Promise<InvoiceRow> => {
-  if (invoice.totalAmountCents <= 0n || invoice.invoiceType === 'credit') return invoice;
+  // Lago's one-off invoices (`Invoices::CreateOneOffService`) and wallet top-ups are paid by neither.
+  if (invoice.totalAmountCents <= 0n || invoice.invoiceType === 'credit' || invoice.invoiceType === 'one_off') return invoice;
   const sources = await creditSources(tx, invoice);
   const afterCreditNotes = sources.notes ? await applyCreditNotesToInvoice(tx, party, invoice, now) : invoice;
   return sources.wallets ? applyWalletsToInvoice(tx, party, afterCreditNotes, now) : afterCreditNotes;
