@@ -286,10 +286,10 @@ export const finalizeInvoice = async (
   if ({ ...current, ...pending }.feesAmountCents === 0n && !party.finalizeZeroAmountInvoice) {
     return invoicesRepo.updateInvoice(tx, current.organizationId, current.id, { ...pending, status: 'closed', finalizeAt: null, updatedAt: stamp });
   }
-  const credited = await applyFinalizationCredits(tx, party, { ...current, ...pending }, now);
+  const next = await invoicesRepo.takeFinalizationFacts(tx, current.organizationId, party.customer.id, current.currency);
+  const credited = await applyFinalizationCredits(tx, party, { ...current, ...pending }, next, now);
   pending = { ...pending, ...pick(credited, CREDITED_COLUMNS) };
   const invoice = { ...current, ...pending };
-  const next = await invoicesRepo.nextSequentialIds(tx, invoice.organizationId, party.customer.id);
   const prefix = party.organization.documentNumberPrefix;
   const number =
     party.organization.documentNumbering === 'per_organization'

@@ -136,13 +136,19 @@ export const clearComputedParts = async (db: Db, organizationId: string, invoice
   await db.execute(sql`DELETE FROM invoice_applied_taxes WHERE organization_id = ${organizationId} AND invoice_id = ${invoiceId}`);
 };
 
-/** The next number in the customer's (and the organization's) sequence of finalized invoices, taken for good. */
-export const nextSequentialIds = async (
+/**
+ * What finalizing an invoice needs from the database, in one statement since every invoice pays it: the next number in
+ * the customer's (and the organization's) sequence of finalized invoices, taken for good, and whether the customer has
+ * available credit notes or funded wallets in the invoice's currency (most have neither; those that do are locked and
+ * spent after).
+ */
+export const takeFinalizationFacts = async (
   db: Db,
   organizationId: string,
   customerId: string,
-): Promise<{ customer: number; organization: number }> => {
-  const [row] = await queryRows<{ customer: number; organization: number }>(
+  currency: string,
+): Promise<{ customer: number; organization: number; creditNotes: boolean; wallets: boolean }> => {
+  const [row] = await queryRows<{ customer: number; organization: number; credit_notes: boolean; wallets: boolean }>(
     db,
     sql`WITH c AS (
         UPDATE customers SET invoices_sequence = invoices_sequence + 1 WHERE organization_id = ${organizationId} AND id = ${customerId}
@@ -152,9 +158,14 @@ export const nextSequentialIds = async (
         ON CONFLICT (organization_id) DO UPDATE SET last_sequential_id = k.last_sequential_id + 1
         RETURNING last_sequential_id
       )
-      SELECT c.invoices_sequence AS customer, o.last_sequential_id AS organization FROM c, o`,
+      SELECT c.invoices_sequence AS customer, o.last_sequential_id AS organization,
+        EXISTS (SELECT 1 FROM credit_notes WHERE organization_id = ${organizationId} AND customer_id = ${customerId}
+          AND credit_status = 'available' AND balance_amount_cents > 0 AND status = 'finalized' AND currency = ${currency}) AS credit_notes,
+        EXISTS (SELECT 1 FROM wallets WHERE organization_id = ${organizationId} AND customer_id = ${customerId}
+          AND status = 'active' AND currency = ${currency} AND balance_cents > 0) AS wallets
+      FROM c, o`,
   );
-  return row!;
+  return { customer: row!.customer, organization: row!.organization, creditNotes: row!.credit_notes, wallets: row!.wallets };
 };
 
 /** The customer's active applied coupons with their coupon and its targets, for an invoice to use. */
