@@ -240,15 +240,26 @@ describe('property: charge models never bill less for more units (where Lago’s
     );
   });
 
-  test('percentage on a count metric: n events are n units, and one more event never costs less', () => {
+  test('percentage on a count metric: n events are n units, and one more event never costs less (with one free setting)', () => {
+    // With both free settings, Lago's count metrics are not monotone: once there are more events than free events the
+    // free units are the free events, uncapped by the free total (see the next test).
+    const oneFreeSetting = percentageSettings.filter((s) => s.free_units_per_events === undefined || s.free_units_per_total_aggregation === undefined);
     fc.assert(
-      fc.property(percentageSettings, fc.nat(200), fc.nat(50), (settings, n, more) => {
+      fc.property(oneFreeSetting, fc.nat(200), fc.nat(50), (settings, n, more) => {
         const properties = valid('percentage', settings, 'count_agg');
         const usage = (k: number): ChargeUsage => ({ units: new Decimal(k), eventsCount: k, freeUnitsBasis: { kind: 'event_count' } });
         assertNonDecreasing('percentage', properties, usage(n), usage(n + more));
       }),
       { numRuns: RUNS },
     );
+  });
+
+  test('percentage on a count metric with both free settings: 15 events can cost less than 2 (Lago’s quirk, kept)', () => {
+    const properties = valid('percentage', { rate: '1', free_units_per_events: 14, free_units_per_total_aggregation: '0.1' }, 'count_agg');
+    const usage = (k: number): ChargeUsage => ({ units: new Decimal(k), eventsCount: k, freeUnitsBasis: { kind: 'event_count' } });
+    // 2 events: 0.1 free unit, (2 − 0.1) × 1 % = 0.019; 15 events: the 14 free events are 14 free units, 1 × 1 % = 0.01.
+    assert.equal(amountOf('percentage', properties, usage(2)).toFixed(), '0.019');
+    assert.equal(amountOf('percentage', properties, usage(15)).toFixed(), '0.01');
   });
 
   test('percentage on a sum metric: more events (non-negative values) never cost less, free units and free events included', () => {

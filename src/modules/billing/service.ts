@@ -27,6 +27,7 @@ import { createReminders } from './reminders.ts';
 import { billInAdvanceAtBillingDay } from './in-advance-period.ts';
 import { createWalletClock } from '../wallets/clock.ts';
 import { issueTerminationCreditNote } from '../credit-notes/termination.ts';
+import { repeatEvery } from '../../lib/repeat.ts';
 
 const compare = Temporal.Instant.compare;
 /** Customers the live clock bills at once on PostgreSQL (a pool's connections are shared with the API). */
@@ -540,17 +541,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
   };
 
   /** Runs the live clock now and then every `intervalMs`, until the returned stop is awaited. */
-  const startClock = (intervalMs: number, onError: (error: unknown) => void): (() => Promise<void>) => {
-    let running: Promise<void> = runLive().catch(onError);
-    const timer = setInterval(() => {
-      running = running.then(runLive).catch(onError);
-    }, intervalMs);
-    timer.unref();
-    return async () => {
-      clearInterval(timer);
-      await running;
-    };
-  };
+  const startClock = (intervalMs: number, onError: (error: unknown) => void): (() => Promise<void>) => repeatEvery(intervalMs, runLive, onError);
 
   /** Recomputes a draft from its subscriptions' usage now (late events included), its coupons given back first. */
   const refreshDraft = async (tx: Db, invoice: InvoiceRow, now: Temporal.Instant): Promise<InvoiceRow> => {

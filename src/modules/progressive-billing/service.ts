@@ -26,6 +26,7 @@ import * as repo from './repository.ts';
 import type { LifetimeUsageRow } from './repository.ts';
 import { lifetimeTotal, passedThresholds, thresholdsCompletion, type Threshold, type ThresholdCompletion } from './thresholds.ts';
 import { invalidateWatch } from './watch-cache.ts';
+import { repeatEvery } from '../../lib/repeat.ts';
 
 /** What GET /subscriptions/{id}/lifetime_usage shows. */
 export interface LifetimeUsageView {
@@ -212,17 +213,7 @@ export const createProgressiveBillingService = ({ db, metering, billing }: { db:
   };
 
   /** Runs the live check now and then every `intervalMs`, until the returned stop is awaited. */
-  const startClock = (intervalMs: number, onError: (error: unknown) => void): (() => Promise<void>) => {
-    let running: Promise<void> = runLive().catch(onError);
-    const timer = setInterval(() => {
-      running = running.then(runLive).catch(onError);
-    }, intervalMs);
-    timer.unref();
-    return async () => {
-      clearInterval(timer);
-      await running;
-    };
-  };
+  const startClock = (intervalMs: number, onError: (error: unknown) => void): (() => Promise<void>) => repeatEvery(intervalMs, runLive, onError);
 
   // ---- GET / PUT /subscriptions/{external_id}/lifetime_usage --------------------------------------------------
 
