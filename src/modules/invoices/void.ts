@@ -167,9 +167,8 @@ const recreditWallets = async (tx: Db, invoice: InvoiceRow, now: Temporal.Instan
       consumedCredits: Decimal.max(consumed, 0).toFixed(),
       consumedAmountCents: BigInt(Decimal.max(consumedCents, 0).toFixed(0)),
     });
-    const granted = await grantCredits(tx, wallet, credits, { ...MANUAL, purchaseOrderNumber: consumption.purchaseOrderNumber }, now);
-    const transaction = await walletsRepo.updateTransaction(tx, organizationId, granted.transaction.id, { voidedInvoiceId: invoice.id });
-    await reportTransaction(tx, 'wallet_transaction.created', transaction, granted.wallet, now);
+    const granted = await grantCredits(tx, wallet, credits, { ...MANUAL, purchaseOrderNumber: consumption.purchaseOrderNumber }, now, { voidedInvoiceId: invoice.id });
+    await reportTransaction(tx, 'wallet_transaction.created', granted.transaction, granted.wallet, now);
     wallets.set(wallet.id, granted.wallet);
   }
 };

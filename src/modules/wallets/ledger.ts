@@ -94,8 +94,18 @@ const credit = async (tx: Db, wallet: WalletRow, transaction: TransactionRow, at
   return updated;
 };
 
-/** Granted credits: settled at once. The caller holds the wallet's lock. */
-export const grantCredits = async (tx: Db, wallet: WalletRow, credits: Decimal, options: TransactionOptions, at: Temporal.Instant) => {
+/**
+ * Granted credits: settled at once. The caller holds the wallet's lock. `origin` names the voided invoice whose
+ * consumption they give back, if any.
+ */
+export const grantCredits = async (
+  tx: Db,
+  wallet: WalletRow,
+  credits: Decimal,
+  options: TransactionOptions,
+  at: Temporal.Instant,
+  origin: Pick<TransactionRow, 'voidedInvoiceId'> = { voidedInvoiceId: null },
+) => {
   const c = creditOf(rateOf(wallet), credits);
   const transaction = await insert(
     tx,
@@ -108,6 +118,7 @@ export const grantCredits = async (tx: Db, wallet: WalletRow, credits: Decimal, 
       settledAt: instantToDate(at),
       remainingAmountCents: c.amountCents,
       invoiceRequiresSuccessfulPayment: false,
+      voidedInvoiceId: origin.voidedInvoiceId,
     },
     options,
     at,
