@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Temporal } from 'temporal-polyfill';
 import {
   countStep,
+  daysToPeriodEnd,
   priceInAdvanceEvent,
+  proratedStep,
   sumStep,
   uniqueCountStep,
   type InAdvanceLevel,
@@ -342,5 +345,34 @@ describe('pay-in-advance charges: what each event is billed', () => {
       ['6', '10'],
       ['14', '14'],
     ]);
+  });
+});
+
+describe('pay-in-advance charges, prorated: the share of the period left', () => {
+  const end = (iso: string) => Temporal.Instant.from(iso);
+  const rows: { name: string; at: string; periodEnd: string; timeZone: string; days: number }[] = [
+    // Lago's current_usage sum_agg scenario: 2024-02-06 01:00 to the end of February.
+    { name: 'mid-day event, UTC', at: '2024-02-06T01:00:00Z', periodEnd: '2024-02-29T23:59:59.999Z', timeZone: 'UTC', days: 24 },
+    // Lago's current_usage unique_count_agg scenario: 2024-02-23 01:02, 7 days left.
+    { name: 'last week', at: '2024-02-23T01:02:00Z', periodEnd: '2024-02-29T23:59:59.999Z', timeZone: 'UTC', days: 7 },
+    { name: 'at midnight, the day counts', at: '2024-03-17T00:00:00Z', periodEnd: '2024-03-31T23:59:59.999Z', timeZone: 'UTC', days: 15 },
+    { name: 'the last day', at: '2024-03-31T23:00:00Z', periodEnd: '2024-03-31T23:59:59.999Z', timeZone: 'UTC', days: 1 },
+    // Paris goes to summer time on 2024-03-31: the lost hour is not a lost day.
+    { name: 'across a DST change', at: '2024-03-10T23:00:00Z', periodEnd: '2024-03-31T21:59:59.999Z', timeZone: 'Europe/Paris', days: 21 },
+  ];
+  for (const row of rows) {
+    test(row.name, () => assert.equal(daysToPeriodEnd(end(row.at), end(row.periodEnd), row.timeZone), row.days));
+  }
+
+  test('the added units times the days left over the period days, rounded up to 5 decimals; the fee units stay whole', () => {
+    const step = sumStep(null, new Decimal(10));
+    const prorated = proratedStep(step, 24, 29);
+    assert.equal(prorated.addedUnits.toFixed(), '8.27587');
+    assert.equal(prorated.feeUnits.toFixed(), '10');
+    const usage: InAdvanceUsage = { units: new Decimal('8.27587'), eventsCount: 1 };
+    // 8.27587 × 29 = 240.00023: 240.00 EUR.
+    assert.equal(priceInAdvanceEvent('standard', { amount: '29' }, prorated, usage, 'EUR').amountCents, 24_000n);
+    // A value that adds nothing above the mark is billed nothing, prorated or not.
+    assert.equal(proratedStep(sumStep(prorated.level, new Decimal(-5)), 24, 29).addedUnits.toFixed(), '0');
   });
 });

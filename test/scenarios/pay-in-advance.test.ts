@@ -306,6 +306,65 @@ describe('scenarios: pay-in-advance charges', () => {
     assert.deepEqual([seats.from_date, seats.to_date, seats.units], ['2024-02-01T00:00:00Z', '2024-02-29T23:59:59Z', '2.0']);
   });
 
+  test('prorated sum / standard: each event pays the days left, a negative value refunds nothing, the carried units are billed for the whole next period (Lago current_usage sum_agg scenario)', async () => {
+    const s = await setup(
+      t,
+      { code: 'storage', aggregation_type: 'sum_agg', field_name: 'item_id', recurring: true },
+      { charge_model: 'standard', prorated: true, properties: { amount: '29' } },
+    );
+    // February has 29 days. 10 on the 6th: 24 days left, 10 × 24/29 = 8.27587 × 29 = 240.00 (Lago: 24000).
+    await eventAt(s, 'storage', '2024-02-06T01:00:00Z', { item_id: 10 });
+    await eventAt(s, 'storage', '2024-02-06T02:00:00Z', { item_id: -5 });
+    // Back to 7, under the mark of 10: nothing added, the fee shows the units it applied.
+    await eventAt(s, 'storage', '2024-02-06T03:00:00Z', { item_id: 2 });
+    // 7 units carried into March, billed for the whole month on March 1st (7 × 29 = 203.00); 5 more on the 17th:
+    // 15 of 31 days left, 5 × 15/31 = 2.41936 × 29 = 70.16.
+    await s.advance('2024-03-01T00:00:00Z');
+    await eventAt(s, 'storage', '2024-03-17T00:00:00Z', { item_id: 5 });
+    await s.advance('2024-04-01T00:00:00Z');
+
+    const fees = (await feesOf(s)).filter((f) => f.event_transaction_id);
+    assert.deepEqual(fees.map((f) => [f.amount_cents, f.units, f.from_date]), [
+      [24_000, '10.0', '2024-02-01T00:00:00Z'],
+      [0, '0.0', '2024-02-01T00:00:00Z'],
+      [0, '2.0', '2024-02-01T00:00:00Z'],
+      [7_016, '5.0', '2024-03-01T00:00:00Z'],
+    ]);
+    const periodic = (await s.invoices('acme')).filter((i) => i.billing_periods.some((p) => p.invoicing_reason === 'subscription_periodic'));
+    assert.deepEqual(periodic.map((i) => feeAmounts(i)), [
+      // Nothing carried from January.
+      { 'subscription:pro': 1000, 'charge:storage': 0 },
+      { 'subscription:pro': 1000, 'charge:storage': 20_300 },
+      // 12 carried into April, whole: 12 × 29.
+      { 'subscription:pro': 1000, 'charge:storage': 34_800 },
+    ]);
+  });
+
+  test('prorated unique count / standard: a seat bought late in the month pays its last days, removing it refunds nothing (Lago current_usage unique_count_agg scenario)', async () => {
+    const s = await story(t, { clock: '2024-02-23T01:00:00Z' });
+    const metricId = await s.metric({ code: 'seats', aggregation_type: 'unique_count_agg', field_name: 'item_id', recurring: true });
+    await s.plan({
+      code: 'pro',
+      amount_cents: 0,
+      charges: [{ billable_metric_id: metricId, charge_model: 'standard', pay_in_advance: true, prorated: true, properties: { amount: '1' } }],
+    });
+    await s.customer({ external_id: 'acme', currency: 'EUR' });
+    await s.subscribe({ external_customer_id: 'acme', plan_code: 'pro', external_id: 'sub', billing_time: 'calendar' });
+    // 7 days of February's 29 left: 7/29 = 0.24138 → 0.24 (Lago: 24 cents).
+    await eventAt(s, 'seats', '2024-02-23T01:02:00Z', { item_id: 'seat_1' });
+    await eventAt(s, 'seats', '2024-02-29T01:01:00Z', { item_id: 'seat_1', operation_type: 'remove' });
+    await eventAt(s, 'seats', '2024-02-29T01:02:00Z', { item_id: 'seat_1', operation_type: 'remove' });
+    // Added again: back to the mark of 1, nothing added (Lago bills the applied unit at 0).
+    await eventAt(s, 'seats', '2024-02-29T02:00:00Z', { item_id: 'seat_1' });
+    const fees = await feesOf(s);
+    assert.deepEqual(fees.map((f) => [f.amount_cents, f.units]), [
+      [24, '1.0'],
+      [0, '0.0'],
+      [0, '0.0'],
+      [0, '1.0'],
+    ]);
+  });
+
   test('a recurring metric, not invoiceable: the seats carried over get a standalone fee at the period start', async () => {
     const s = await setup(
       t,

@@ -1,4 +1,5 @@
 import { Decimal } from '../../lib/money.ts';
+import type { Temporal } from 'temporal-polyfill';
 import { priceCharge, type ChargeModel } from './index.ts';
 import {
   chargeCents,
@@ -191,3 +192,29 @@ const eventDetails = (model: ChargeModel, after: AmountDetails, before: AmountDe
   }
   return {};
 };
+
+/**
+ * Days an event holds its units to the end of its period, as Lago counts them for a prorated pay-in-advance fee
+ * (`Utils::Datetime.date_diff_with_timezone`): the time from the event to the period's end, less the zone's offset
+ * change between them, in days rounded up.
+ * Example: an event on 2024-02-06 01:00 UTC, period ending 2024-02-29 23:59:59.999 UTC → 24 days.
+ */
+export const daysToPeriodEnd = (eventAt: Temporal.Instant, periodEnd: Temporal.Instant, timeZone: string): number => {
+  const offsetMs = (at: Temporal.Instant) => at.toZonedDateTimeISO(timeZone).offsetNanoseconds / 1e6;
+  const ms = periodEnd.epochMilliseconds - eventAt.epochMilliseconds - (offsetMs(eventAt) - offsetMs(periodEnd));
+  return Math.max(Math.ceil(ms / 86_400_000), 0);
+};
+
+/**
+ * A prorated charge (`prorated: true`, recurring sum or unique count) bills an event only the share of the period left
+ * (Lago's `ProratedAggregations::BaseService#compute_pay_in_advance_aggregation`): what the event adds above the mark,
+ * times the days left over the period's days (a float in Lago), rounded up to 5 decimals. The model is then priced
+ * on the period's prorated aggregation up to the event (`proratedUnits`) less that share, the fee's units staying the
+ * unprorated ones.
+ * Example (Lago's current_usage sum_agg scenario): 10 seats added on 2024-02-06 in a 29-day period → 10 × 24/29 =
+ * 8.27587, at 29 a unit 240.00.
+ */
+export const proratedStep = (step: InAdvanceStep, daysLeft: number, periodDays: number): InAdvanceStep => ({
+  ...step,
+  addedUnits: step.addedUnits.mul(new Decimal(String(daysLeft / periodDays))).toDecimalPlaces(5, Decimal.ROUND_CEIL),
+});

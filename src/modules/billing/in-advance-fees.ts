@@ -5,7 +5,9 @@ import { unitsOf } from '../../billing/aggregation/units.ts';
 import type { WindowState } from '../../billing/aggregation/window-state.ts';
 import {
   countStep,
+  daysToPeriodEnd,
   priceInAdvanceEvent,
+  proratedStep,
   sumStep,
   uniqueCountStep,
   type InAdvanceLevel,
@@ -162,6 +164,11 @@ export const draftInAdvanceFee = async (input: InAdvanceInput): Promise<FeeDraft
       priced.freeUnitsBasis = { kind: 'event_values', values: await readEventValues(usageInput, type, limit) };
     } else if (type !== 'sum_agg') priced.freeUnitsBasis = { kind: 'event_count' };
     if (needs.transactionValues) priced.transactionValues = await readEventValues(usageInput, type);
+  }
+  // Lago takes `prorated` with pay in advance for the standard model only (plan rules refuse the others). Lago prices
+  // it on the period's prorated aggregation, but a standard price is linear, so only the event's prorated share counts.
+  if (charge.prorated && recurring && model === 'standard') {
+    step = proratedStep(step, daysToPeriodEnd(eventAt, window.chargesToDatetime, input.timeZone), window.chargesDurationDays);
   }
   const price = priceInAdvanceEvent(model, bucket.properties, step, priced, currency);
   return {
