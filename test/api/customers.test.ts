@@ -281,7 +281,7 @@ describe('customers through the Lago client', () => {
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) => t.request(key, { method: 'POST', url: '/api/v1/customers', payload: { customer: { external_id: 'cus_race', name: `n${i}` } } })),
     );
-    assert.deepEqual(results.map((r) => r.statusCode), [200, 200, 200, 200, 200, 200]);
+    assert.deepEqual(results.map((r) => r.statusCode), [200, 200, 200, 200, 200, 200], results.map((r) => r.body).join("\n"));
     assert.equal(new Set(results.map((r) => r.json().customer.lago_id)).size, 1);
     const rows = await t.database.withSession((s) => s.query('SELECT 1 FROM customers WHERE organization_id = $1 AND external_id = $2', [orgId, 'cus_race']));
     assert.equal(rows.length, 1);

@@ -36,8 +36,13 @@ export const findOrganization = async (db: Db, id: string): Promise<Organization
 };
 
 /** Reads the organization row and locks it until the transaction ends, so concurrent changes to it queue up. */
+/**
+ * Locks an organization's row against other lockers (numbering its customers, say). NO KEY UPDATE, not UPDATE: rows
+ * that reference the organization (a webhook outbox record written at another transaction's commit) take KEY SHARE
+ * on it, and must not wait behind this lock while this transaction waits for one of their rows (a deadlock).
+ */
 export const lockOrganization = async (db: Db, id: string): Promise<Organization | null> => {
-  const rows = await db.select().from(organizations).where(eq(organizations.id, id)).for('update').limit(1);
+  const rows = await db.select().from(organizations).where(eq(organizations.id, id)).for('no key update').limit(1);
   return rows[0] ?? null;
 };
 
