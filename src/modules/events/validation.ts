@@ -71,7 +71,7 @@ export const createEventValidation = ({ db }: { db: Db }) => {
       const step = await inTransaction(db, async (tx) => {
         const [org] = await queryRows<{ from: Date | null; created_at: Date }>(
           tx,
-          sql`SELECT events_validated_until AS "from", created_at FROM organizations WHERE id = ${organizationId} FOR UPDATE`,
+          sql`SELECT events_validated_until AS "from", created_at FROM organizations WHERE id = ${organizationId} FOR NO KEY UPDATE`,
         );
         if (!org) return null;
         const from = org.from ? dateToInstant(new Date(org.from)) : floorHour(dateToInstant(new Date(org.created_at)));
