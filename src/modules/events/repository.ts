@@ -33,7 +33,8 @@ export const eventsByKeys = async (
         db,
         sql`SELECT ${EVENT_COLUMNS} FROM events
           WHERE organization_id = ${organizationId}
-            AND (transaction_id, external_subscription_id) IN (
+            -- Through an expression, so that only the idempotency key serves the lookup (not the usage index).
+            AND (transaction_id, external_subscription_id || '') IN (
               SELECT * FROM unnest(${arrayParam(keys.map((k) => k.transactionId))}::text[], ${arrayParam(keys.map((k) => k.externalSubscriptionId))}::text[]))`,
       );
 

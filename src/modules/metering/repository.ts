@@ -240,7 +240,9 @@ export const ingestInOneStatement = async (
             AND e.precise_total_amount_cents IS NOT DISTINCT FROM i.amount
             AND (NOT i.given OR e.timestamp = timestamptz 'epoch' + i.ms * interval '1 millisecond') AS same
         FROM input i
-        LEFT JOIN events e ON e.organization_id = ${organizationId} AND e.transaction_id = i.tx AND e.external_subscription_id = i.sub
+        -- The subscription is compared through an expression so that only the idempotency key can find the twin: with
+        -- stale statistics the planner otherwise walks the usage index over all of the subscription's events.
+        LEFT JOIN events e ON e.organization_id = ${organizationId} AND e.transaction_id = i.tx AND e.external_subscription_id || '' = i.sub
         WHERE NOT EXISTS (SELECT 1 FROM inserted n WHERE n.transaction_id = i.tx AND n.external_subscription_id = i.sub)
       )
     SELECT (SELECT version FROM gate)::text AS version,
@@ -276,37 +278,53 @@ export const aggregateStoredEvents = async (db: Db, organizationId: string, rows
  * in one statement) never sees them twice or not at all. Rows being moved by a concurrent compactor are skipped.
  * Answers how many deltas it moved.
  */
-export const compactAggregateDeltas = async (db: Db, limit: number): Promise<number> => {
-  const [row] = await queryRows<{ moved: string }>(
-    db,
-    sql`WITH moved AS (
-        DELETE FROM event_aggregate_deltas WHERE ctid IN (SELECT ctid FROM event_aggregate_deltas LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-        RETURNING *
-      ),
-      grains AS (
-        SELECT m.*, g.grain, date_trunc(g.unit, m.bucket, 'UTC') AS gbucket, date_trunc(g.unit, m.bucket, 'UTC') + g.step AS gend
-        FROM moved m
-        CROSS JOIN (VALUES ('h', 'hour', interval '1 hour'), ('d', 'day', interval '1 day'), ('m', 'month', interval '1 month'))
-          AS g(grain, unit, step)
-      ),
-      folded AS (
-        INSERT INTO event_aggregates (organization_id, external_subscription_id, code, grain, bucket, dims, events_count, valued_count,
-          value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum)
-        SELECT organization_id, external_subscription_id, code, grain, gbucket, dims, sum(events_count), sum(valued_count), sum(value_sum),
-          max(value_max), max(latest_at), (array_agg(latest_value ORDER BY latest_at DESC NULLS LAST))[1],
-          -- A delta's weight runs to the end of its hour; in a longer bucket it runs on to that bucket's end.
-          sum(time_weighted + value_sum * extract(epoch FROM gend - (bucket + interval '1 hour'))),
-          sum(amount_cents_sum)
-        FROM grains
-        GROUP BY organization_id, external_subscription_id, code, grain, gbucket, dims
-        ORDER BY organization_id, external_subscription_id, code, grain, gbucket, dims
-        ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims) DO UPDATE SET ${AGGREGATE_MERGE}
-        RETURNING 1
-      )
-    SELECT count(*)::text AS moved FROM moved`,
-  );
-  return Number(row!.moved);
-};
+export const compactAggregateDeltas = async (db: Db, limit: number): Promise<number> =>
+  db.transaction(async (raw) => {
+    const tx = raw as unknown as Db;
+    // A batch is sorted and grouped in memory rather than in temporary files.
+    await tx.execute(sql`SET LOCAL work_mem = '64MB'`);
+    const [row] = await queryRows<{ moved: string }>(
+      tx,
+      sql`WITH moved AS (
+          DELETE FROM event_aggregate_deltas
+          WHERE ctid = ANY(ARRAY(SELECT ctid FROM event_aggregate_deltas LIMIT ${limit} FOR UPDATE SKIP LOCKED))
+          RETURNING *
+        ),
+        -- Deltas of the same hour first become one row (many requests write the same subscription's hour), so the
+        -- daily and monthly rows are built from a few hourly ones. The latest value rides with its instant in an array,
+        -- whose maximum is the latest (a plain aggregate, where an ordered one would sort every group).
+        hourly AS (
+          SELECT organization_id, external_subscription_id, code, bucket, dims, sum(events_count) AS events_count,
+            sum(valued_count) AS valued_count, sum(value_sum) AS value_sum, max(value_max) AS value_max,
+            max(latest_at) AS latest_at, max(CASE WHEN latest_at IS NOT NULL THEN ARRAY[extract(epoch FROM latest_at), latest_value] END) AS latest,
+            sum(time_weighted) AS time_weighted, sum(amount_cents_sum) AS amount_cents_sum
+          FROM moved
+          GROUP BY organization_id, external_subscription_id, code, bucket, dims
+        ),
+        grains AS (
+          SELECT h.*, g.grain, date_trunc(g.unit, h.bucket, 'UTC') AS gbucket, date_trunc(g.unit, h.bucket, 'UTC') + g.step AS gend
+          FROM hourly h
+          CROSS JOIN (VALUES ('h', 'hour', interval '1 hour'), ('d', 'day', interval '1 day'), ('m', 'month', interval '1 month'))
+            AS g(grain, unit, step)
+        ),
+        folded AS (
+          INSERT INTO event_aggregates (organization_id, external_subscription_id, code, grain, bucket, dims, events_count, valued_count,
+            value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum)
+          SELECT organization_id, external_subscription_id, code, grain, gbucket, dims, sum(events_count), sum(valued_count), sum(value_sum),
+            max(value_max), max(latest_at), (max(latest))[2],
+            -- A delta's weight runs to the end of its hour; in a longer bucket it runs on to that bucket's end.
+            sum(time_weighted + value_sum * extract(epoch FROM gend - (bucket + interval '1 hour'))),
+            sum(amount_cents_sum)
+          FROM grains
+          GROUP BY organization_id, external_subscription_id, code, grain, gbucket, dims
+          ORDER BY organization_id, external_subscription_id, code, grain, gbucket, dims
+          ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims) DO UPDATE SET ${AGGREGATE_MERGE}
+          RETURNING 1
+        )
+      SELECT count(*)::text AS moved FROM moved`,
+    );
+    return Number(row!.moved);
+  });
 
 /** The same for unique-count value states. */
 export const compactUniqueValueDeltas = async (db: Db, limit: number): Promise<number> => {

@@ -33,7 +33,7 @@ interface Measure {
 }
 
 const REBUILD_PAGE = 5_000;
-const COMPACTION_BATCH = 20_000;
+const COMPACTION_BATCH = 100_000;
 
 /** Two settings aggregate events the same way. */
 const sameSettings = (a: MeteringConfig | undefined, b: MeteringConfig): boolean =>
