@@ -24,22 +24,21 @@ const cleanDeep = (value: unknown): unknown => {
   return value;
 };
 
-/** How deeply arrays and objects nest in a JSON text (brackets inside strings do not count). */
-const nestingDepth = (text: string): number => {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92 /* \ */) i++;
-      else if (c === 34 /* " */) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 /* { */ || c === 91 /* [ */) {
-      if (++depth > max) max = depth;
-    } else if (c === 125 || c === 93) depth--;
+/**
+ * Whether arrays and objects nest deeper than `limit` in a parsed value. Walked without recursion over the values
+ * (far fewer than the characters of the text), stopping at the first branch too deep.
+ */
+const nestsDeeperThan = (root: unknown, limit: number): boolean => {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
   }
-  return max;
+  return false;
 };
 
 /** Parses a request body; throws SyntaxError for bad JSON and BodyTooDeepError for absurd nesting. */
@@ -47,7 +46,8 @@ export const parseJsonBody = (raw: string): unknown => {
   const text = raw.trim();
   // Lago's clients send `Content-Type: application/json` with an empty body on some POSTs (void, retry): read as {}.
   if (text === '') return {};
-  if (nestingDepth(text) > MAX_JSON_DEPTH) throw new BodyTooDeepError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+  // JSON.parse itself does not recurse; what walks the value later might.
   const value: unknown = JSON.parse(text);
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) throw new BodyTooDeepError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   return SUSPICIOUS_ESCAPE.test(text) ? cleanDeep(value) : value;
 };

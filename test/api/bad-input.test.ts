@@ -62,6 +62,8 @@ describe('bad input across the catalog', () => {
     // Malformed or oversized bodies, missing wrappers
     ['malformed JSON', 'POST', '/api/v1/plans', '{"plan": {"name": ', 400, { status: 400, error: 'Bad Request' }],
     ['a body over the size limit', 'POST', '/api/v1/customers', JSON.stringify({ customer: { external_id: 'big', name: 'x'.repeat(1_100_000) } }), 413, { status: 413, error: 'Payload Too Large' }],
+    ['event properties nested 100 levels deep', 'POST', '/api/v1/events', `{"event":{"transaction_id":"deep","code":"c","properties":{"a":${'['.repeat(100)}${']'.repeat(100)}}}}`, 400, { status: 400, error: 'Bad Request' }],
+    ['a body array nested 500,000 levels deep', 'POST', '/api/v1/events/batch', `{"events":${'['.repeat(500_000)}${']'.repeat(500_000)}}`, 400, { status: 400, error: 'Bad Request' }],
     ['no wrapper key', 'POST', '/api/v1/billable_metrics', { name: 'x', code: 'x' }, 400, missing('billable_metric')],
     ['an empty wrapper', 'POST', '/api/v1/plans', { plan: {} }, 400, missing('plan')],
     ['a wrapper that is a string', 'POST', '/api/v1/customers', { customer: 'cus' }, 400, missing('customer')],

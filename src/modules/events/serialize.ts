@@ -22,6 +22,13 @@ export type EventJson = Static<typeof EventObject>;
 
 const isoMs = (ms: string) => new Date(Number(ms)).toISOString();
 
+// The events of a request share their creation instant: formatted once, not once per event.
+let lastCreated = { ms: '', text: '' };
+const createdAt = (ms: string) => {
+  if (lastCreated.ms !== ms) lastCreated = { ms, text: isoMs(ms).replace(/\.\d{3}Z$/, 'Z') };
+  return lastCreated.text;
+};
+
 /**
  * Lago prints event timestamps with milliseconds (2022-04-29T08:59:51.123Z) and its creation with seconds. Like Lago,
  * Billow does not tie an event to a subscription row (usage matches events by external id), so the two lago ids of
@@ -37,5 +44,5 @@ export const serializeEvent = (row: EventRow): EventJson => ({
   properties: row.properties,
   lago_subscription_id: null,
   external_subscription_id: row.external_subscription_id === '' ? null : row.external_subscription_id,
-  created_at: isoMs(row.created_at_ms).replace(/\.\d{3}Z$/, 'Z'),
+  created_at: createdAt(row.created_at_ms),
 });

@@ -27,10 +27,13 @@ export type FieldErrorMap = Record<string, string[]>;
 
 // Unix seconds from 1970 to the end of year 9999: anything else cannot be a usage timestamp.
 const MAX_SECONDS = new Decimal(253_402_300_799);
+const MAX_WHOLE_SECONDS = MAX_SECONDS.toNumber();
 const SECONDS_TEXT = /^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/;
 
 /** Lago's event timestamp: Unix seconds as an integer, a float or a numeric string ("1651240791.123"). */
 export const parseTimestamp = (raw: unknown): number | null => {
+  // Whole seconds, the usual case, are exact in a double: no decimal arithmetic needed.
+  if (typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 && !Object.is(raw, -0)) return raw <= MAX_WHOLE_SECONDS ? raw * 1000 : null;
   let seconds: Decimal;
   if (typeof raw === 'number' && Number.isFinite(raw)) seconds = new Decimal(raw);
   else if (typeof raw === 'string' && SECONDS_TEXT.test(raw)) seconds = new Decimal(raw.trim());

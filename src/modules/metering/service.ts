@@ -167,7 +167,13 @@ export const createMeteringService = ({ db }: { db: Db }) => {
       const known = cache.get(organizationId)?.version;
       const version = known ?? (await repo.meteringVersion(db, organizationId));
       const configs = await settings(db, organizationId, version, events.map((e) => e.code));
-      const refused = check(configs, events);
+      const measures: Measure[] = [];
+      const refused = new Map<number, EventValueError>();
+      events.forEach((event, ord) => {
+        const measured = measure(configs.get(event.code)!, event);
+        if (measured.ok) measures[ord] = measured.value;
+        else refused.set(ord, measured.error);
+      });
       if (refused.size > 0) {
         // Refuse only on current settings: a stale cache is refreshed and the events valued again.
         if (known !== undefined && (await repo.meteringVersion(db, organizationId)) !== known) {
@@ -176,11 +182,7 @@ export const createMeteringService = ({ db }: { db: Db }) => {
         }
         return { kind: 'refused', errors: refused };
       }
-      const rows = events.map((event, ord) => {
-        const measured = measure(configs.get(event.code)!, event);
-        if (!measured.ok) throw new Error(`event ${event.transactionId} passed the check but cannot be measured`);
-        return { ...rowOf(event, measured.value, ord), tx: event.transactionId };
-      });
+      const rows = events.map((event, ord) => ({ ...rowOf(event, measures[ord]!, ord), tx: event.transactionId }));
       let answer: repo.FastIngestAnswer;
       try {
         answer = await repo.ingestInOneStatement(db, organizationId, rows, createdAtMs, version);
