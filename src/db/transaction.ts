@@ -15,6 +15,8 @@ interface Scope {
   records: unknown[];
   /** A transaction that is always rolled back (a preview) reports nothing. */
   discard: boolean;
+  /** Writes put off to the end of the outermost transaction (see `atCommit`). */
+  lastSteps: ((tx: Db) => Promise<void>)[];
 }
 
 const scopes = new WeakMap<object, Scope>();
@@ -36,6 +38,17 @@ export const addOutboxRecord = <R>(tx: Db, record: R): void => {
 };
 
 /**
+ * Runs `step` as the last work of the outermost transaction, after its outbox records are written. For a write to a
+ * row that many transactions queue on (an organization's invoice counter): the row then stays locked only while the
+ * transaction commits, not while the rest of it runs.
+ */
+export const atCommit = (tx: Db, step: (tx: Db) => Promise<void>): void => {
+  const scope = scopes.get(tx);
+  if (!scope) throw new Error('a step at commit needs a transaction opened by inTransaction or transact');
+  scope.lastSteps.push(step);
+};
+
+/**
  * Runs `work` in a transaction whose outbox records are written just before it commits. Inside another such
  * transaction (a savepoint), the records join the outer transaction's when the savepoint is kept.
  */
@@ -43,15 +56,20 @@ export const inTransaction = async <T>(db: Db, work: (tx: Db) => Promise<T>, opt
   db.transaction(async (raw) => {
     const tx = raw as unknown as Db;
     const outer = scopes.get(db);
-    const scope: Scope = { root: outer?.root ?? db, records: [], discard: (options.discard ?? false) || (outer?.discard ?? false) };
+    const scope: Scope = { root: outer?.root ?? db, records: [], discard: (options.discard ?? false) || (outer?.discard ?? false), lastSteps: [] };
     scopes.set(tx, scope);
     const result = await work(tx);
-    if (outer) outer.records.push(...scope.records);
-    else if (scope.records.length > 0) {
+    if (outer) {
+      outer.records.push(...scope.records);
+      outer.lastSteps.push(...scope.lastSteps);
+      return result;
+    }
+    if (scope.records.length > 0) {
       const writer = writers.get(scope.root);
       if (!writer) throw new Error('this database has no outbox writer');
       await writer(tx, scope.records);
     }
+    for (const step of scope.lastSteps) await step(tx);
     return result;
   });
 

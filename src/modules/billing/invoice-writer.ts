@@ -3,6 +3,7 @@ import { computeInvoiceAmounts } from '../../billing/invoices/index.ts';
 import type { AppliedCouponInput, InvoiceFeeInput, InvoiceTax } from '../../billing/invoices/types.ts';
 import { startOfLocalDay } from '../../billing/periods/index.ts';
 import type { Db } from '../../db/database.ts';
+import { atCommit } from '../../db/transaction.ts';
 import { newId } from '../../lib/ids.ts';
 import { instantToDate } from '../../lib/time.ts';
 import * as invoicesRepo from '../invoices/repository.ts';
@@ -286,14 +287,18 @@ export const finalizeInvoice = async (
   if ({ ...current, ...pending }.feesAmountCents === 0n && !party.finalizeZeroAmountInvoice) {
     return invoicesRepo.updateInvoice(tx, current.organizationId, current.id, { ...pending, status: 'closed', finalizeAt: null, updatedAt: stamp });
   }
-  const next = await invoicesRepo.takeFinalizationFacts(tx, current.organizationId, party.customer.id, current.currency);
+  // Every finalization of the organization queues on its counter (Lago takes an organization lock for it too). When the
+  // number does not show it, the counter is moved on last, so that it stays locked only while the transaction commits.
+  const perOrganization = party.organization.documentNumbering === 'per_organization';
+  const next = await invoicesRepo.takeFinalizationFacts(tx, current.organizationId, party.customer.id, current.currency, perOrganization);
+  if (!perOrganization) atCommit(tx, (last: Db) => invoicesRepo.setOrganizationSequentialId(last, current.organizationId, current.id));
   const credited = await applyFinalizationCredits(tx, party, { ...current, ...pending }, next, now);
   pending = { ...pending, ...pick(credited, CREDITED_COLUMNS) };
   const invoice = { ...current, ...pending };
   const prefix = party.organization.documentNumberPrefix;
   const number =
-    party.organization.documentNumbering === 'per_organization'
-      ? `${prefix}-${now.toZonedDateTimeISO(party.organization.timezone).toPlainDate().toString().slice(0, 7).replace('-', '')}-${pad3(next.organization)}`
+    perOrganization
+      ? `${prefix}-${now.toZonedDateTimeISO(party.organization.timezone).toPlainDate().toString().slice(0, 7).replace('-', '')}-${pad3(next.organization!)}`
       : `${prefix}-${pad3(party.customer.sequentialId)}-${pad3(next.customer)}`;
   // A wallet top-up's credit invoice reports `invoice.paid_credit_added` instead (its caller records it), as Lago.
   if (invoice.invoiceType !== 'credit') {
@@ -310,7 +315,7 @@ export const finalizeInvoice = async (
     status: 'finalized',
     number,
     sequentialId: next.customer,
-    organizationSequentialId: next.organization,
+    ...(perOrganization && { organizationSequentialId: next.organization }),
     paymentStatus: invoice.totalAmountCents > 0n ? 'pending' : 'succeeded',
     finalizedAt: stamp,
     finalizeAt: null,

@@ -136,28 +136,31 @@ export const clearComputedParts = async (db: Db, organizationId: string, invoice
   await db.execute(sql`DELETE FROM invoice_applied_taxes WHERE organization_id = ${organizationId} AND invoice_id = ${invoiceId}`);
 };
 
+/** The organization's counter, moved on by one (`RETURNING last_sequential_id`). */
+const nextOrganizationSequentialId = (organizationId: string) => sql`
+  INSERT INTO organization_invoice_counters AS k (organization_id, last_sequential_id) VALUES (${organizationId}, 1)
+  ON CONFLICT (organization_id) DO UPDATE SET last_sequential_id = k.last_sequential_id + 1
+  RETURNING last_sequential_id`;
+
 /**
  * What finalizing an invoice needs from the database, in one statement since every invoice pays it: the next number in
- * the customer's (and the organization's) sequence of finalized invoices, taken for good, and whether the customer has
- * available credit notes or funded wallets in the invoice's currency (most have neither; those that do are locked and
- * spent after).
+ * the customer's sequence of finalized invoices (and, when asked, the organization's), taken for good, and whether the
+ * customer has available credit notes or funded wallets in the invoice's currency (most have neither; those that do
+ * are locked and spent after).
  */
 export const takeFinalizationFacts = async (
   db: Db,
   organizationId: string,
   customerId: string,
   currency: string,
-): Promise<{ customer: number; organization: number; creditNotes: boolean; wallets: boolean }> => {
-  const [row] = await queryRows<{ customer: number; organization: number; credit_notes: boolean; wallets: boolean }>(
+  withOrganizationSequence: boolean,
+): Promise<{ customer: number; organization: number | null; creditNotes: boolean; wallets: boolean }> => {
+  const [row] = await queryRows<{ customer: number; organization: number | null; credit_notes: boolean; wallets: boolean }>(
     db,
     sql`WITH c AS (
         UPDATE customers SET invoices_sequence = invoices_sequence + 1 WHERE organization_id = ${organizationId} AND id = ${customerId}
         RETURNING invoices_sequence
-      ), o AS (
-        INSERT INTO organization_invoice_counters AS k (organization_id, last_sequential_id) VALUES (${organizationId}, 1)
-        ON CONFLICT (organization_id) DO UPDATE SET last_sequential_id = k.last_sequential_id + 1
-        RETURNING last_sequential_id
-      )
+      ), o AS (${withOrganizationSequence ? nextOrganizationSequentialId(organizationId) : sql`SELECT NULL::integer AS last_sequential_id`})
       SELECT c.invoices_sequence AS customer, o.last_sequential_id AS organization,
         EXISTS (SELECT 1 FROM credit_notes WHERE organization_id = ${organizationId} AND customer_id = ${customerId}
           AND credit_status = 'available' AND balance_amount_cents > 0 AND status = 'finalized' AND currency = ${currency}) AS credit_notes,
@@ -166,6 +169,14 @@ export const takeFinalizationFacts = async (
       FROM c, o`,
   );
   return { customer: row!.customer, organization: row!.organization, creditNotes: row!.credit_notes, wallets: row!.wallets };
+};
+
+/** Gives a finalized invoice the organization's next sequential id. */
+export const setOrganizationSequentialId = async (db: Db, organizationId: string, invoiceId: string): Promise<void> => {
+  await db.execute(
+    sql`WITH o AS (${nextOrganizationSequentialId(organizationId)})
+      UPDATE invoices SET organization_sequential_id = o.last_sequential_id FROM o WHERE organization_id = ${organizationId} AND id = ${invoiceId}`,
+  );
 };
 
 /** The customer's active applied coupons with their coupon and its targets, for an invoice to use. */
