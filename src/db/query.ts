@@ -18,23 +18,43 @@ export const arrayParam = (values: readonly unknown[]): SQL => sql`${param([...v
 
 const dialect = new PgDialect();
 const statementNames = new Map<string, string>();
-
 /**
- * queryRows for a hot statement whose text does not vary with its data (arrays as one parameter, never a list of
- * them): on PostgreSQL it runs as a named prepared statement, parsed and planned once per connection (more than the
- * work of the statement itself for a small read). On PGlite it runs as queryRows does.
+ * Distinct texts run as named statements, per process (each connection keeps the ones it ran): past this, texts run
+ * unnamed, so a statement whose text varies with its data cannot fill the server's memory with plans.
  */
-export const queryRowsPrepared = async <T>(db: Db, query: SQL): Promise<T[]> => {
+const MAX_NAMED_STATEMENTS = 1_000;
+
+type Queryable = { query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }> };
+
+/** The node-postgres client a handle runs on (a transaction's own connection inside one), or null on PGlite. */
+export const pgClientOf = (db: Db): Queryable | null => {
   // The pool at the root; inside a transaction, its own connection (prepared statements live per connection, and
   // node-postgres remembers which ones each connection has).
   const client = (db as { session?: { client?: unknown } }).session?.client ?? (db as { $client?: unknown }).$client;
-  if (!(client instanceof pg.Pool) && !(client instanceof pg.Client)) return queryRows<T>(db, query);
-  const { sql: text, params } = dialect.sqlToQuery(query);
+  return client instanceof pg.Pool || client instanceof pg.Client ? (client as unknown as Queryable) : null;
+};
+
+/**
+ * Runs a statement on a node-postgres client as a named prepared statement: parsed and planned once per connection
+ * instead of at every call (for the small statements of the billing run, planning costs more than running them).
+ */
+export const runNamed = async (client: Queryable, text: string, values: unknown[]): Promise<unknown[]> => {
   let name = statementNames.get(text);
-  if (!name) {
+  if (!name && statementNames.size < MAX_NAMED_STATEMENTS) {
     // The name follows the text, so two texts never share one (pg refuses a name reused for another text).
     name = `billow_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
     statementNames.set(text, name);
   }
-  return (await client.query({ name, text, values: params })).rows as T[];
+  return (await client.query(name ? { name, text, values } : { text, values })).rows;
+};
+
+/**
+ * queryRows for a hot statement whose text does not vary with its data (arrays as one parameter, never a list of
+ * them): on PostgreSQL it runs as a named prepared statement (see `runNamed`). On PGlite it runs as queryRows does.
+ */
+export const queryRowsPrepared = async <T>(db: Db, query: SQL): Promise<T[]> => {
+  const client = pgClientOf(db);
+  if (!client) return queryRows<T>(db, query);
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  return (await runNamed(client, text, params)) as T[];
 };

@@ -1,6 +1,7 @@
 import { getTableColumns, getTableName } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './database.ts';
+import { pgClientOf, runNamed } from './query.ts';
 
 interface Column {
   name: string;
@@ -29,6 +30,16 @@ const shapeOf = (table: PgTable): TableShape => {
 /** The driver client a handle runs on: a transaction's own connection inside one, else the pool or PGlite. */
 const clientOf = (db: Db): { query(text: string, params: unknown[]): Promise<{ rows: Record<string, unknown>[] }> } =>
   (db as unknown as { session: { client: { query(text: string, params: unknown[]): Promise<{ rows: Record<string, unknown>[] }> } } }).session.client;
+
+/** Inserts of more rows than this are rare and large: planned each time rather than kept prepared. */
+const MAX_NAMED_ROWS = 20;
+
+/** On PostgreSQL as a named statement when small (the texts repeat: one per table, column set and number of rows). */
+const run = async (db: Db, text: string, params: unknown[], rows = 1): Promise<Record<string, unknown>[]> => {
+  const named = rows <= MAX_NAMED_ROWS ? pgClientOf(db) : null;
+  if (named) return (await runNamed(named, text, params)) as Record<string, unknown>[];
+  return (await clientOf(db).query(text, params)).rows;
+};
 
 const fromDriver = <T>(shape: TableShape, rows: Record<string, unknown>[]): T[] => {
   for (const row of rows) {
@@ -68,8 +79,7 @@ export const insertRows = async <T = Record<string, unknown>>(
     `INSERT INTO "${shape.name}" (${shape.columns.map(([, c]) => `"${c.name}"`).join(', ')}) VALUES (${tuples.join('), (')})` +
     (options.suffix ? ` ${options.suffix}` : '') +
     (options.returning ? ` RETURNING ${shape.returning}` : '');
-  const result = await clientOf(db).query(text, params);
-  return fromDriver<T>(shape, result.rows);
+  return fromDriver<T>(shape, await run(db, text, params, rows.length));
 };
 
 /** UPDATE of one row by (organization_id, id), written straight to the driver; answers the updated row. */
@@ -86,6 +96,5 @@ export const updateRow = async <T>(db: Db, table: PgTable, organizationId: strin
     sets.length === 0
       ? `SELECT ${shape.returning} FROM "${shape.name}" WHERE organization_id = $1 AND id = $2`
       : `UPDATE "${shape.name}" SET ${sets.join(', ')} WHERE organization_id = $1 AND id = $2 RETURNING ${shape.returning}`;
-  const result = await clientOf(db).query(text, params);
-  return fromDriver<T>(shape, result.rows)[0] ?? null;
+  return fromDriver<T>(shape, await run(db, text, params))[0] ?? null;
 };

@@ -26,6 +26,7 @@ export const loadBillingParty = async (tx: Db, organizationId: string, customerI
     tx,
     customers,
     sql`customers WHERE organization_id = ${organizationId} AND id = ${customerId} FOR UPDATE`,
+    { prepared: true },
   );
   if (!customer) throw new Error(`customer ${customerId} not found`);
   const organization = await (cache ? cached(cache.organizations, organizationId, () => findOrganization(tx, organizationId)) : findOrganization(tx, organizationId));

@@ -5,7 +5,7 @@ import { isBillingDay, localDateAt, startOfLocalDay } from '../../billing/period
 import { nextBillingDate } from '../../billing/periods/schedule.ts';
 import type { Db } from '../../db/database.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { queryRows } from '../../db/query.ts';
+import { arrayParam, queryRows, queryRowsPrepared } from '../../db/query.ts';
 import { retryingConflicts } from '../../db/errors.ts';
 import { plans, subscriptions as subscriptionsTable } from '../../db/schema/index.ts';
 import { selectRows } from '../../db/select.ts';
@@ -137,7 +137,8 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
   };
 
   const setNextDue = async (tx: Db, subscription: Subscription, at: Temporal.Instant | null) => {
-    await tx.execute(
+    await queryRowsPrepared(
+      tx,
       sql`UPDATE subscriptions SET next_due_at = ${at ? instantToDate(at).toISOString() : null}::timestamptz
         WHERE organization_id = ${subscription.organizationId} AND id = ${subscription.id}`,
     );
@@ -179,6 +180,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
         subscriptionsTable,
         sql`subscriptions WHERE organization_id = ${organizationId} AND customer_id = ${customerId}
           AND next_due_at = ${instantToDate(at).toISOString()}::timestamptz ORDER BY created_at, id FOR UPDATE SKIP LOCKED`,
+        { prepared: true },
       );
       if (due.length === 0) return;
       const party = await loadBillingParty(tx, organizationId, customerId, cache);
@@ -271,6 +273,7 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
       subscriptionsTable,
       sql`subscriptions WHERE organization_id = ${subscription.organizationId} AND previous_subscription_id = ${subscription.id}
         AND status = 'pending' ORDER BY created_at DESC LIMIT 1 FOR UPDATE`,
+      { prepared: true },
     );
     return next ?? null;
   };
@@ -377,18 +380,23 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
     invoiceId: string | null;
   }
 
-  /** The earliest piece of work due at or before `upTo` for an organization, if any. */
-  const earliestDue = async (organizationId: string, upTo: Temporal.Instant): Promise<DueItem | null> => {
+  /**
+   * The earliest piece of work due at or before `upTo` for an organization, if any, of a customer not in `busy` (the
+   * customers this process's other workers are billing).
+   */
+  const earliestDue = async (organizationId: string, upTo: Temporal.Instant, busy: readonly string[]): Promise<DueItem | null> => {
     const limit = instantToDate(upTo).toISOString();
     // Rows another process is working on are skipped (SKIP LOCKED), so that runners share the work instead of waiting.
-    const rows = await queryRows<{ kind: 'subscription' | 'draft'; at: Date | string; customer_id: string; id: string }>(
+    const rows = await queryRowsPrepared<{ kind: 'subscription' | 'draft'; at: Date | string; customer_id: string; id: string }>(
       db,
       sql`WITH s AS (
           SELECT next_due_at AS at, customer_id, id FROM subscriptions
-          WHERE organization_id = ${organizationId} AND next_due_at <= ${limit}::timestamptz ORDER BY next_due_at LIMIT 1 FOR UPDATE SKIP LOCKED
+          WHERE organization_id = ${organizationId} AND next_due_at <= ${limit}::timestamptz AND customer_id <> ALL(${arrayParam(busy)}::uuid[])
+          ORDER BY next_due_at LIMIT 1 FOR UPDATE SKIP LOCKED
         ), d AS (
           SELECT finalize_at AS at, customer_id, id FROM invoices
-          WHERE organization_id = ${organizationId} AND status = 'draft' AND finalize_at <= ${limit}::timestamptz ORDER BY finalize_at LIMIT 1 FOR UPDATE SKIP LOCKED
+          WHERE organization_id = ${organizationId} AND status = 'draft' AND finalize_at <= ${limit}::timestamptz AND customer_id <> ALL(${arrayParam(busy)}::uuid[])
+          ORDER BY finalize_at LIMIT 1 FOR UPDATE SKIP LOCKED
         )
         SELECT 'subscription' AS kind, * FROM s UNION ALL SELECT 'draft' AS kind, * FROM d`,
     );
@@ -411,9 +419,22 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
   const runDue = async (organizationId: string, upTo: Temporal.Instant, stamp: Stamp = (at) => at, concurrency = 1): Promise<void> => {
     const cache = newRunCache();
     let remindedBefore: Temporal.Instant | null = null;
+    // Workers pick one at a time, each a customer no other worker here is billing: two never start on the same one
+    // (the second would only find it locked and start over).
+    const busy = new Set<string>();
+    let picking: Promise<unknown> = Promise.resolve();
+    const pick = (): Promise<DueItem | null> => {
+      const picked = picking.then(async () => {
+        const item = await earliestDue(organizationId, upTo, [...busy]);
+        if (item) busy.add(item.customerId);
+        return item;
+      });
+      picking = picked.catch(() => undefined);
+      return picked;
+    };
     const worker = async () => {
       for (;;) {
-        const item = await earliestDue(organizationId, upTo);
+        const item = await pick();
         if (!item) return;
         // Reminders that fell due before this instant go out first, in the state the clock saw then.
         if (!remindedBefore || compare(item.at, remindedBefore) > 0) {
@@ -432,6 +453,8 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
           // One customer's failure must not hold up the others: it is recorded where it can be seen and retried, and
           // the clock moves on.
           await recordFailure(organizationId, item, error, stamp);
+        } finally {
+          busy.delete(item.customerId);
         }
       }
     };

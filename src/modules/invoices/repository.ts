@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
-import { queryRows } from '../../db/query.ts';
+import { queryRows, queryRowsPrepared } from '../../db/query.ts';
 import {
   appliedCoupons,
   credits,
@@ -155,7 +155,7 @@ export const takeFinalizationFacts = async (
   currency: string,
   withOrganizationSequence: boolean,
 ): Promise<{ customer: number; organization: number | null; creditNotes: boolean; wallets: boolean }> => {
-  const [row] = await queryRows<{ customer: number; organization: number | null; credit_notes: boolean; wallets: boolean }>(
+  const [row] = await queryRowsPrepared<{ customer: number; organization: number | null; credit_notes: boolean; wallets: boolean }>(
     db,
     sql`WITH c AS (
         UPDATE customers SET invoices_sequence = invoices_sequence + 1 WHERE organization_id = ${organizationId} AND id = ${customerId}
@@ -173,7 +173,8 @@ export const takeFinalizationFacts = async (
 
 /** Gives a finalized invoice the organization's next sequential id. */
 export const setOrganizationSequentialId = async (db: Db, organizationId: string, invoiceId: string): Promise<void> => {
-  await db.execute(
+  await queryRowsPrepared(
+    db,
     sql`WITH o AS (${nextOrganizationSequentialId(organizationId)})
       UPDATE invoices SET organization_sequential_id = o.last_sequential_id FROM o WHERE organization_id = ${organizationId} AND id = ${invoiceId}`,
   );
@@ -200,7 +201,7 @@ export interface ActiveCouponRow {
 }
 
 export const activeCouponsOf = async (db: Db, organizationId: string, customerId: string): Promise<ActiveCouponRow[]> =>
-  queryRows<ActiveCouponRow>(
+  queryRowsPrepared<ActiveCouponRow>(
     db,
     sql`SELECT a.id, a.coupon_id, c.code, c.name, c.coupon_type, a.amount_cents::text, a.amount_cents_remaining::text, a.amount_currency,
         a.percentage_rate::text, a.frequency, a.frequency_duration_remaining, c.limited_plans, c.limited_billable_metrics,

@@ -1,5 +1,7 @@
 import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
+import { arrayParam } from '../../db/query.ts';
+import { selectTagged } from '../../db/select.ts';
 import { taxes } from '../../db/schema/index.ts';
 import { pageOffset, type PageRequest } from '../../lib/pagination.ts';
 import type { Tax } from './types.ts';
@@ -61,18 +63,16 @@ export const appliedTaxes = async (
   const result = new Map<string, Tax[]>(targetIds.map((id) => [id, []]));
   if (targetIds.length === 0) return result;
   const { table, column } = TAX_TARGETS[target];
-  const rows = await db
-    .select({ targetId: sql<string>`j.${sql.identifier(column)}`, tax: taxes })
-    .from(sql`${sql.identifier(table)} j`)
-    .innerJoin(taxes, sql`${taxes.organizationId} = j.organization_id AND ${taxes.id} = j.tax_id`)
-    .where(
-      sql`j.organization_id = ${organizationId} AND j.${sql.identifier(column)} IN (${sql.join(
-        targetIds.map((id) => sql`${id}::uuid`),
-        sql`, `,
-      )})`,
-    )
-    .orderBy(asc(taxes.name), asc(taxes.id));
-  for (const row of rows) result.get(row.targetId)?.push(row.tax);
+  // One text whatever the number of objects (an array parameter): prepared once per connection, as every invoice asks.
+  const rows = await selectTagged<Tax>(
+    db,
+    taxes,
+    sql`(SELECT t.*, '' AS tag, j.${sql.identifier(column)}::text AS tag_id FROM ${sql.identifier(table)} j
+        JOIN taxes t ON t.organization_id = j.organization_id AND t.id = j.tax_id
+        WHERE j.organization_id = ${organizationId} AND j.${sql.identifier(column)} = ANY(${arrayParam(targetIds)}::uuid[])) taxes
+      ORDER BY taxes.name, taxes.id`,
+  );
+  for (const { tagId, row } of rows) result.get(tagId!)?.push(row);
   return result;
 };
 

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
-import { arrayParam, queryRows } from '../../db/query.ts';
+import { arrayParam, queryRows, queryRowsPrepared } from '../../db/query.ts';
 import type { OutboxWriter } from '../../db/transaction.ts';
 import { newId } from '../../lib/ids.ts';
 import { instantToDate } from '../../lib/time.ts';
@@ -24,7 +24,7 @@ export const createOutboxWriter =
   async (tx: Db, events: DomainEvent[]) => {
     const ids = events.map(() => newId());
     const organizations = [...new Set(events.map((e) => e.organizationId))];
-    const endpoints = await queryRows<EndpointRow>(
+    const endpoints = await queryRowsPrepared<EndpointRow>(
       tx,
       sql`WITH recorded AS (
           INSERT INTO domain_events (organization_id, id, event_type, object_type, object_id, occurred_at)
