@@ -83,8 +83,9 @@ describe('current usage: every aggregation type priced to the cent', () => {
       ...Array.from({ length: 12 }, (_, i) => ev('api_calls', `2025-07-${String(2 + i).padStart(2, '0')}T08:00:00Z`)),
       ev('api_calls', '2025-06-30T23:59:59Z'),
       ev('api_calls', '2025-08-01T00:00:00Z'),
-      // latest: the last by timestamp, whatever the arrival order.
+      // latest: the last by timestamp, whatever the arrival order; at the same instant, the later in the request.
       ev('balance', '2025-07-02T00:00:00Z', { amount: 5 }),
+      ev('balance', '2025-07-10T00:00:00Z', { amount: '9' }),
       ev('balance', '2025-07-10T00:00:00Z', { amount: '8' }),
       ev('balance', '2025-07-05T00:00:00Z', { amount: 3 }),
       // expression: hours from two timestamps, rounded to 2 decimals (1.5 + 0.5 + 1.11).
@@ -130,7 +131,7 @@ describe('current usage: every aggregation type priced to the cent', () => {
     const lines = usage.charges_usage.map((c) => [c.billable_metric.code, c.units, c.total_aggregated_units, c.events_count, c.amount_cents]);
     assert.deepEqual(lines, [
       ['api_calls', '12.0', '12.0', 12, 1600], // (10 × 1 + 2) + (2 × 0.5 + 3)
-      ['balance', '8.0', '8.0', 3, 800],
+      ['balance', '8.0', '8.0', 4, 800],
       ['compute', '3.11', '3.11', 3, 622],
       ['gpu', '1.2903225806451613', '0.0', 2, 1290], // 4 × 10/31 at 10; the level ends at 0
       ['payments', '180.0', '180.0', 3, 180], // 80 × 2 % + 2 × 0.1

@@ -104,6 +104,9 @@ const UNIQUE_MERGE = sql`
   last_is_add = CASE WHEN excluded.last_at >= event_unique_values.last_at THEN excluded.last_is_add ELSE event_unique_values.last_is_add END,
   last_at = GREATEST(event_unique_values.last_at, excluded.last_at)`;
 
+// The latest value of a group of events (the later instant, then the later in the request) is the last element of the
+// greatest [instant, order, value] array: a plain aggregate, where `array_agg(v ORDER BY ...)` sorts every group.
+
 /**
  * The statements that fold a set of events (a CTE named `fresh`, with the IngestRow columns and `ts`) into the hourly,
  * daily and monthly aggregates and the unique-value states. Rows are grouped and ordered by key, so one statement
@@ -121,7 +124,7 @@ const foldIntoAggregates = (organizationId: string) => sql`
       value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum)
     SELECT ${organizationId}::uuid, sub, code, grain, bucket, dims, count(*), count(v), coalesce(sum(v), 0), max(v),
       max(ts) FILTER (WHERE v IS NOT NULL),
-      (array_agg(v ORDER BY ts DESC, ord DESC) FILTER (WHERE v IS NOT NULL))[1],
+      (max(ARRAY[extract(epoch FROM ts), ord, v]) FILTER (WHERE v IS NOT NULL))[3],
       coalesce(sum(v * extract(epoch FROM bucket_end - ts)), 0),
       coalesce(sum(amount), 0)
     FROM grains
@@ -166,7 +169,7 @@ const storeInput = (organizationId: string, createdAtMs: number, withUniques: bo
       value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum)
     SELECT ${organizationId}::uuid, sub, code, hour, dims, count(*), count(v), coalesce(sum(v), 0), max(v),
       max(ts) FILTER (WHERE v IS NOT NULL),
-      (array_agg(v ORDER BY ts DESC, ord DESC) FILTER (WHERE v IS NOT NULL))[1],
+      (max(ARRAY[extract(epoch FROM ts), ord, v]) FILTER (WHERE v IS NOT NULL))[3],
       coalesce(sum(v * extract(epoch FROM hour + interval '1 hour' - ts)), 0),
       coalesce(sum(amount), 0)
     FROM fresh
