@@ -23,6 +23,12 @@ const statementNames = new Map<string, string>();
  * unnamed, so a statement whose text varies with its data cannot fill the server's memory with plans.
  */
 const MAX_NAMED_STATEMENTS = 1_000;
+/**
+ * Of those, at most this many for generated inserts and updates, whose texts vary with the row count and the columns
+ * left to their default: they never crowd out the hand-written statements.
+ */
+const MAX_NAMED_WRITES = 400;
+let namedWrites = 0;
 
 type Queryable = { query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }> };
 
@@ -38,12 +44,13 @@ export const pgClientOf = (db: Db): Queryable | null => {
  * Runs a statement on a node-postgres client as a named prepared statement: parsed and planned once per connection
  * instead of at every call (for the small statements of the billing run, planning costs more than running them).
  */
-export const runNamed = async (client: Queryable, text: string, values: unknown[]): Promise<unknown[]> => {
+export const runNamed = async (client: Queryable, text: string, values: unknown[], generated = false): Promise<unknown[]> => {
   let name = statementNames.get(text);
-  if (!name && statementNames.size < MAX_NAMED_STATEMENTS) {
+  if (!name && statementNames.size < MAX_NAMED_STATEMENTS && (!generated || namedWrites < MAX_NAMED_WRITES)) {
     // The name follows the text, so two texts never share one (pg refuses a name reused for another text).
     name = `billow_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
     statementNames.set(text, name);
+    if (generated) namedWrites++;
   }
   return (await client.query(name ? { name, text, values } : { text, values })).rows;
 };

@@ -37,7 +37,7 @@ const MAX_NAMED_ROWS = 20;
 /** On PostgreSQL as a named statement when small (the texts repeat: one per table, column set and number of rows). */
 const run = async (db: Db, text: string, params: unknown[], rows = 1): Promise<Record<string, unknown>[]> => {
   const named = rows <= MAX_NAMED_ROWS ? pgClientOf(db) : null;
-  if (named) return (await runNamed(named, text, params)) as Record<string, unknown>[];
+  if (named) return (await runNamed(named, text, params, true)) as Record<string, unknown>[];
   return (await clientOf(db).query(text, params)).rows;
 };
 

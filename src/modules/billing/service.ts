@@ -436,26 +436,31 @@ export const createBillingService = ({ db, metering }: { db: Db; metering: Meter
       for (;;) {
         const item = await pick();
         if (!item) return;
-        // Reminders that fell due before this instant go out first, in the state the clock saw then.
-        if (!remindedBefore || compare(item.at, remindedBefore) > 0) {
-          remindedBefore = item.at;
-          await reminders.runDue(organizationId, item.at, stamp, { before: true });
-          await walletClock.runDue(organizationId, item.at, stamp, { before: true });
-        }
         try {
-          // A deadlock with a concurrent change (a plan deleted meanwhile) is run again, not recorded as a failure.
-          await retryingConflicts(() =>
-            item.kind === 'draft'
-              ? finalizeDueDraft(organizationId, item.invoiceId!, item.at, stamp)
-              : runCustomerWork(organizationId, item.customerId, item.at, stamp, cache),
-          );
-        } catch (error) {
-          // One customer's failure must not hold up the others: it is recorded where it can be seen and retried, and
-          // the clock moves on.
-          await recordFailure(organizationId, item, error, stamp);
+          // Reminders that fell due before this instant go out first, in the state the clock saw then.
+          if (!remindedBefore || compare(item.at, remindedBefore) > 0) {
+            remindedBefore = item.at;
+            await reminders.runDue(organizationId, item.at, stamp, { before: true });
+            await walletClock.runDue(organizationId, item.at, stamp, { before: true });
+          }
+          await billItem(item);
         } finally {
           busy.delete(item.customerId);
         }
+      }
+    };
+    const billItem = async (item: DueItem): Promise<void> => {
+      try {
+        // A deadlock with a concurrent change (a plan deleted meanwhile) is run again, not recorded as a failure.
+        await retryingConflicts(() =>
+          item.kind === 'draft'
+            ? finalizeDueDraft(organizationId, item.invoiceId!, item.at, stamp)
+            : runCustomerWork(organizationId, item.customerId, item.at, stamp, cache),
+        );
+      } catch (error) {
+        // One customer's failure must not hold up the others: it is recorded where it can be seen and retried, and
+        // the clock moves on.
+        await recordFailure(organizationId, item, error, stamp);
       }
     };
     // Customers are independent: on a server database several are billed at once, each on its own connection (a
