@@ -107,6 +107,9 @@ const UNIQUE_MERGE = sql`
 // The latest value of a group of events (the later instant, then the later in the request) is the last element of the
 // greatest [instant, order, value] array: a plain aggregate, where `array_agg(v ORDER BY ...)` sorts every group.
 
+/** The grains of the aggregates: hourly, daily and monthly buckets, each with its date_trunc unit and length. */
+const GRAINS = sql`(VALUES ('h', 'hour', interval '1 hour'), ('d', 'day', interval '1 day'), ('m', 'month', interval '1 month')) AS g(grain, unit, step)`;
+
 /**
  * The statements that fold a set of events (a CTE named `fresh`, with the IngestRow columns and `ts`) into the hourly,
  * daily and monthly aggregates and the unique-value states. Rows are grouped and ordered by key, so one statement
@@ -116,8 +119,7 @@ const foldIntoAggregates = (organizationId: string) => sql`
   grains AS (
     SELECT f.*, g.grain, date_trunc(g.unit, f.ts, 'UTC') AS bucket, date_trunc(g.unit, f.ts, 'UTC') + g.step AS bucket_end
     FROM fresh f
-    CROSS JOIN (VALUES ('h', 'hour', interval '1 hour'), ('d', 'day', interval '1 day'), ('m', 'month', interval '1 month'))
-      AS g(grain, unit, step)
+    CROSS JOIN ${GRAINS}
   ),
   aggregated AS (
     INSERT INTO event_aggregates (organization_id, external_subscription_id, code, grain, bucket, dims, events_count, valued_count,
@@ -307,8 +309,7 @@ export const compactAggregateDeltas = async (db: Db, limit: number): Promise<num
         grains AS (
           SELECT h.*, g.grain, date_trunc(g.unit, h.bucket, 'UTC') AS gbucket, date_trunc(g.unit, h.bucket, 'UTC') + g.step AS gend
           FROM hourly h
-          CROSS JOIN (VALUES ('h', 'hour', interval '1 hour'), ('d', 'day', interval '1 day'), ('m', 'month', interval '1 month'))
-            AS g(grain, unit, step)
+          CROSS JOIN ${GRAINS}
         ),
         folded AS (
           INSERT INTO event_aggregates (organization_id, external_subscription_id, code, grain, bucket, dims, events_count, valued_count,
