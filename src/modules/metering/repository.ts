@@ -107,6 +107,11 @@ const UNIQUE_MERGE = sql`
 // The latest value of a group of events (the later instant, then the later in the request) is the last element of the
 // greatest [instant, order, value] array: a plain aggregate, where `array_agg(v ORDER BY ...)` sorts every group.
 
+/** The head of an insert into event_aggregates, and what it does with a row already there. */
+const INSERT_AGGREGATES = sql`INSERT INTO event_aggregates (organization_id, external_subscription_id, code, grain, bucket, dims, events_count,
+  valued_count, value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum)`;
+const MERGE_AGGREGATES = sql`ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims) DO UPDATE SET ${AGGREGATE_MERGE}`;
+
 /** The grains of the aggregates: hourly, daily and monthly buckets, each with its date_trunc unit and length. */
 const GRAINS = sql`(VALUES ('h', 'hour', interval '1 hour'), ('d', 'day', interval '1 day'), ('m', 'month', interval '1 month')) AS g(grain, unit, step)`;
 
@@ -122,8 +127,7 @@ const foldIntoAggregates = (organizationId: string) => sql`
     CROSS JOIN ${GRAINS}
   ),
   aggregated AS (
-    INSERT INTO event_aggregates (organization_id, external_subscription_id, code, grain, bucket, dims, events_count, valued_count,
-      value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum)
+    ${INSERT_AGGREGATES}
     SELECT ${organizationId}::uuid, sub, code, grain, bucket, dims, count(*), count(v), coalesce(sum(v), 0), max(v),
       max(ts) FILTER (WHERE v IS NOT NULL),
       (max(ARRAY[extract(epoch FROM ts), ord, v]) FILTER (WHERE v IS NOT NULL))[3],
@@ -132,7 +136,7 @@ const foldIntoAggregates = (organizationId: string) => sql`
     FROM grains
     GROUP BY sub, code, grain, bucket, dims
     ORDER BY sub, code, grain, bucket, dims
-    ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims) DO UPDATE SET ${AGGREGATE_MERGE}
+    ${MERGE_AGGREGATES}
     RETURNING 1
   ),
   uniques AS (
@@ -312,8 +316,7 @@ export const compactAggregateDeltas = async (db: Db, limit: number): Promise<num
           CROSS JOIN ${GRAINS}
         ),
         folded AS (
-          INSERT INTO event_aggregates (organization_id, external_subscription_id, code, grain, bucket, dims, events_count, valued_count,
-            value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum)
+          ${INSERT_AGGREGATES}
           SELECT organization_id, external_subscription_id, code, grain, gbucket, dims, sum(events_count), sum(valued_count), sum(value_sum),
             max(value_max), max(latest_at), (max(latest))[2],
             -- A delta's weight runs to the end of its hour; in a longer bucket it runs on to that bucket's end.
@@ -322,7 +325,7 @@ export const compactAggregateDeltas = async (db: Db, limit: number): Promise<num
           FROM grains
           GROUP BY organization_id, external_subscription_id, code, grain, gbucket, dims
           ORDER BY organization_id, external_subscription_id, code, grain, gbucket, dims
-          ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims) DO UPDATE SET ${AGGREGATE_MERGE}
+          ${MERGE_AGGREGATES}
           RETURNING 1
         )
       SELECT count(*)::text AS moved FROM moved`,

@@ -122,13 +122,18 @@ export const createMeteringService = ({ db }: { db: Db }) => {
    * Checks that each event carries what its metric needs (a number for sum, max, latest and weighted sums); returns
    * the refusal of each event that does not, by position.
    */
-  const check = (configs: Map<string, MeteringConfig>, events: readonly MeteredEvent[]): Map<number, EventValueError> => {
+  const check = (configs: Map<string, MeteringConfig>, events: readonly MeteredEvent[]): Map<number, EventValueError> => measureAll(configs, events).refused;
+
+  /** Each event's measure by position, and the refusal of each event that has none. */
+  const measureAll = (configs: Map<string, MeteringConfig>, events: readonly MeteredEvent[]) => {
+    const measures: Measure[] = [];
     const refused = new Map<number, EventValueError>();
     events.forEach((event, index) => {
       const measured = measure(configs.get(event.code)!, event);
-      if (!measured.ok) refused.set(index, measured.error);
+      if (measured.ok) measures[index] = measured.value;
+      else refused.set(index, measured.error);
     });
-    return refused;
+    return { measures, refused };
   };
 
   /**
@@ -167,13 +172,7 @@ export const createMeteringService = ({ db }: { db: Db }) => {
       const known = cache.get(organizationId)?.version;
       const version = known ?? (await repo.meteringVersion(db, organizationId));
       const configs = await settings(db, organizationId, version, events.map((e) => e.code));
-      const measures: Measure[] = [];
-      const refused = new Map<number, EventValueError>();
-      events.forEach((event, ord) => {
-        const measured = measure(configs.get(event.code)!, event);
-        if (measured.ok) measures[ord] = measured.value;
-        else refused.set(ord, measured.error);
-      });
+      const { measures, refused } = measureAll(configs, events);
       if (refused.size > 0) {
         // Refuse only on current settings: a stale cache is refreshed and the events valued again.
         if (known !== undefined && (await repo.meteringVersion(db, organizationId)) !== known) {
