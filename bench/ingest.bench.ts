@@ -2,7 +2,8 @@
 // 5% of the events resent a little later (duplicates that must be acknowledged and counted once), against a Billow in another
 // process; then, on the same kind of database, the physical limits: a raw COPY of as many events into a bare table and
 // into one with only the idempotency key. Prints figures; asserts nothing.
-//   BENCH_SECONDS (default 30), BENCH_CONNECTIONS (default 16), BENCH_TARGET=postgresql|pglite (default both).
+//   BENCH_SECONDS (default 30), BENCH_CONNECTIONS (default 16), BENCH_TARGET=postgresql|pglite (default both),
+//   BENCH_CASES=spread|one (default both: batches spread over 100 subscriptions, batches from one subscription).
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -17,6 +18,7 @@ import { spawnServer } from './support/spawn-server.ts';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const TARGETS = (process.env.BENCH_TARGET ?? 'postgresql,pglite').split(',');
+const CASES = (process.env.BENCH_CASES ?? 'spread,one').split(',');
 const BATCH = 100;
 const DUPLICATES = 5;
 const SUBSCRIPTIONS = 1000;
@@ -115,10 +117,11 @@ for (const target of TARGETS) {
 
   let sent = 0;
   const rates: number[] = [];
-  for (const [label, subscriptionOf] of [
-    ['each batch spread over 100 subscriptions', (n: number) => n % SUBSCRIPTIONS],
-    ['each batch from one subscription', (n: number) => Math.floor(n / BATCH) % SUBSCRIPTIONS],
+  for (const [name, label, subscriptionOf] of [
+    ['spread', 'each batch spread over 100 subscriptions', (n: number) => n % SUBSCRIPTIONS],
+    ['one', 'each batch from one subscription', (n: number) => Math.floor(n / BATCH) % SUBSCRIPTIONS],
   ] as const) {
+    if (!CASES.includes(name)) continue;
     const nextBatch = makeBatches(subscriptionOf);
     const result = await autocannon({
       url: `${server.url}/api/v1/events/batch`,

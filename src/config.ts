@@ -81,7 +81,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     adminKey,
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     bodyLimitBytes: bodyLimit(env.BILLOW_BODY_LIMIT_BYTES),
-    compactionIntervalMs: 1_000,
+    compactionIntervalMs: 5_000,
     billingClockIntervalMs: 60_000,
     documentIntervalMs: 2_000,
     eventValidationIntervalMs: 60_000,

@@ -5,7 +5,7 @@ import { openPglite, openPostgres } from '../../src/db/database.ts';
 
 const database = process.env.BENCH_DATABASE_URL ? await openPostgres(process.env.BENCH_DATABASE_URL, Number(process.env.BENCH_POOL ?? 10)) : await openPglite();
 const app = await createApp(
-  { host: '127.0.0.1', port: 0, databaseUrl: null, dataDir: '', apiKey: null, adminKey: null, logLevel: 'silent', bodyLimitBytes: 1_048_576, compactionIntervalMs: Number(process.env.BENCH_COMPACTION_MS ?? 1_000) },
+  { host: '127.0.0.1', port: 0, databaseUrl: null, dataDir: '', apiKey: null, adminKey: null, logLevel: 'silent', bodyLimitBytes: 1_048_576, compactionIntervalMs: Number(process.env.BENCH_COMPACTION_MS ?? 5_000) },
   database,
 );
 const url = await app.http.listen({ host: '127.0.0.1', port: 0 });

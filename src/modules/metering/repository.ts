@@ -281,22 +281,33 @@ export const aggregateStoredEvents = async (db: Db, organizationId: string, rows
   );
 };
 
+// One compactor at a time per database and table, under a transaction-scoped advisory lock: with no other compactor,
+// the deltas to move need no row locks (FOR UPDATE writes a WAL record for every row it locks). A delta that a rebuild
+// deletes meanwhile is skipped by the DELETE once the rebuild commits.
+const COMPACTION_LOCKS = { aggregates: 7216000101, uniques: 7216000102 } as const;
+
+const takeCompactionLock = async (tx: Db, table: keyof typeof COMPACTION_LOCKS): Promise<boolean> => {
+  const [row] = await queryRows<{ taken: boolean }>(tx, sql`SELECT pg_try_advisory_xact_lock(${COMPACTION_LOCKS[table]}::bigint) AS taken`);
+  return row!.taken;
+};
+
 /**
  * Moves up to `limit` aggregate deltas (of any organization) into the hourly, daily and monthly aggregates, in one
  * statement: the moved deltas disappear and their sums appear in the same commit, so a reader (which reads both tables
- * in one statement) never sees them twice or not at all. Rows being moved by a concurrent compactor are skipped.
- * Answers how many deltas it moved.
+ * in one statement) never sees them twice or not at all. Answers how many deltas it moved, 0 when another compactor
+ * (of this process or another) holds the compaction lock.
  */
 export const compactAggregateDeltas = async (db: Db, limit: number): Promise<number> =>
   db.transaction(async (raw) => {
     const tx = raw as unknown as Db;
+    if (!(await takeCompactionLock(tx, 'aggregates'))) return 0;
     // A batch is sorted and grouped in memory rather than in temporary files.
     await tx.execute(sql`SET LOCAL work_mem = '64MB'`);
     const [row] = await queryRows<{ moved: string }>(
       tx,
       sql`WITH moved AS (
           DELETE FROM event_aggregate_deltas
-          WHERE ctid = ANY(ARRAY(SELECT ctid FROM event_aggregate_deltas LIMIT ${limit} FOR UPDATE SKIP LOCKED))
+          WHERE ctid = ANY(ARRAY(SELECT ctid FROM event_aggregate_deltas LIMIT ${limit}))
           RETURNING *
         ),
         -- Deltas of the same hour first become one row (many requests write the same subscription's hour), so the
@@ -334,26 +345,29 @@ export const compactAggregateDeltas = async (db: Db, limit: number): Promise<num
   });
 
 /** The same for unique-count value states. */
-export const compactUniqueValueDeltas = async (db: Db, limit: number): Promise<number> => {
-  const [row] = await queryRows<{ moved: string }>(
-    db,
-    sql`WITH moved AS (
-        DELETE FROM event_unique_value_deltas WHERE ctid IN (SELECT ctid FROM event_unique_value_deltas LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-        RETURNING *
-      ),
-      folded AS (
-        INSERT INTO event_unique_values (organization_id, external_subscription_id, code, grain, bucket, dims, value, last_at, last_is_add)
-        SELECT DISTINCT ON (organization_id, external_subscription_id, code, g.grain, date_trunc(g.unit, m.bucket, 'UTC'), dims, value)
-          organization_id, external_subscription_id, code, g.grain, date_trunc(g.unit, m.bucket, 'UTC'), dims, value, last_at, last_is_add
-        FROM moved m CROSS JOIN (VALUES ('h', 'hour'), ('d', 'day'), ('m', 'month')) AS g(grain, unit)
-        ORDER BY organization_id, external_subscription_id, code, g.grain, date_trunc(g.unit, m.bucket, 'UTC'), dims, value, last_at DESC
-        ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims, value) DO UPDATE SET ${UNIQUE_MERGE}
-        RETURNING 1
-      )
-    SELECT count(*)::text AS moved FROM moved`,
-  );
-  return Number(row!.moved);
-};
+export const compactUniqueValueDeltas = async (db: Db, limit: number): Promise<number> =>
+  db.transaction(async (raw) => {
+    const tx = raw as unknown as Db;
+    if (!(await takeCompactionLock(tx, 'uniques'))) return 0;
+    const [row] = await queryRows<{ moved: string }>(
+      tx,
+      sql`WITH moved AS (
+          DELETE FROM event_unique_value_deltas WHERE ctid = ANY(ARRAY(SELECT ctid FROM event_unique_value_deltas LIMIT ${limit}))
+          RETURNING *
+        ),
+        folded AS (
+          INSERT INTO event_unique_values (organization_id, external_subscription_id, code, grain, bucket, dims, value, last_at, last_is_add)
+          SELECT DISTINCT ON (organization_id, external_subscription_id, code, g.grain, date_trunc(g.unit, m.bucket, 'UTC'), dims, value)
+            organization_id, external_subscription_id, code, g.grain, date_trunc(g.unit, m.bucket, 'UTC'), dims, value, last_at, last_is_add
+          FROM moved m CROSS JOIN (VALUES ('h', 'hour'), ('d', 'day'), ('m', 'month')) AS g(grain, unit)
+          ORDER BY organization_id, external_subscription_id, code, g.grain, date_trunc(g.unit, m.bucket, 'UTC'), dims, value, last_at DESC
+          ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims, value) DO UPDATE SET ${UNIQUE_MERGE}
+          RETURNING 1
+        )
+      SELECT count(*)::text AS moved FROM moved`,
+    );
+    return Number(row!.moved);
+  });
 
 /**
  * Forgets everything aggregated for these codes. Deltas go first: a compactor moving some of them holds them until it
