@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { createServer, type AddressInfo } from 'node:net';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
@@ -218,6 +219,43 @@ describe('webhooks: signed, delivered, retried and listed', () => {
       assert.equal((await webhooks(key))[0]!.status, 'succeeded');
     } finally {
       await irc.close();
+    }
+  });
+
+  it('sends each attempt on a new connection: a receiver that dropped an idle kept-alive connection costs no attempt', async () => {
+    // A receiver as one whose idle timeout just ran out: it answers one request per connection (and says keep-alive),
+    // then drops the connection if another request arrives on it.
+    const bodies: string[] = [];
+    const server = createServer((socket) => {
+      let served = false;
+      let data = '';
+      socket.on('data', (chunk) => {
+        if (served) {
+          socket.resetAndDestroy();
+          return;
+        }
+        data += chunk.toString('utf8');
+        const end = data.indexOf('\r\n\r\n');
+        const length = Number(/content-length: (\d+)/i.exec(data)?.[1] ?? NaN);
+        if (end < 0 || data.length < end + 4 + length) return;
+        served = true;
+        bodies.push(data.slice(end + 4, end + 4 + length));
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: keep-alive\r\nKeep-Alive: timeout=60\r\n\r\n{}');
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { key } = await t.newOrganization({ name: 'Idle receiver' });
+      await endpoint(key, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, 'hmac');
+      for (const id of ['idle-1', 'idle-2', 'idle-3']) {
+        await customer(key, id);
+        await t.app.services.webhookDelivery.deliverDue();
+      }
+      assert.deepEqual(bodies.map((b) => JSON.parse(b).customer.external_id), ['idle-1', 'idle-2', 'idle-3']);
+      assert.deepEqual((await webhooks(key)).map((w) => [w.status, w.retries]), [['succeeded', 0], ['succeeded', 0], ['succeeded', 0]]);
+    } finally {
+      server.close();
     }
   });
 

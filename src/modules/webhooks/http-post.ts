@@ -1,5 +1,11 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+// Every attempt opens its own connection. Node's default agent keeps idle connections for reuse, and a receiver may
+// close its end of one just as an attempt is written to it: the attempt then fails with ECONNRESET, through no fault of
+// the receiver, and the webhook (and every later one about the same object) waits for a retry. Lago does not reuse
+// connections for webhooks either.
+const agents = { http: new HttpAgent({ keepAlive: false }), https: new HttpsAgent({ keepAlive: false }) };
 
 export interface PostAnswer {
   status: number;
@@ -26,8 +32,9 @@ export const postBody = (url: string, headers: Record<string, string>, body: str
       reject(new Error(`unsupported protocol ${target.protocol}`));
       return;
     }
+    const agent = target.protocol === 'https:' ? agents.https : agents.http;
     const payload = Buffer.from(body);
-    const req = send(target, { method: 'POST', headers: { ...headers, 'Content-Length': String(payload.length) } }, (res) => {
+    const req = send(target, { method: 'POST', agent, headers: { ...headers, 'Content-Length': String(payload.length) } }, (res) => {
       const chunks: Buffer[] = [];
       let length = 0;
       const finish = () => {
