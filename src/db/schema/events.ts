@@ -26,6 +26,7 @@ export const eventAggregates = pgTable('event_aggregates', {
   valueMax: numeric('value_max'),
   latestAt: ts('latest_at'),
   latestValue: numeric('latest_value'),
+  latestKey: numeric('latest_key'),
   timeWeighted: numeric('time_weighted').notNull(),
   amountCentsSum: numeric('amount_cents_sum').notNull(),
 });
@@ -40,4 +41,5 @@ export const eventUniqueValues = pgTable('event_unique_values', {
   value: text('value').notNull(),
   lastAt: ts('last_at').notNull(),
   lastIsAdd: boolean('last_is_add').notNull(),
+  lastKey: numeric('last_key'),
 });

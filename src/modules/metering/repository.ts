@@ -79,37 +79,53 @@ export interface IngestRow {
   /** Unique counts: the value, and whether the event adds it. */
   uv: string | null;
   uadd: boolean | null;
-  /** Arrival order inside the request: on equal timestamps, the later event is the latest. */
+  /** Position inside the request (to match resent events with their answers). */
   ord: number;
+  /**
+   * The event's arrival key, its uuidv7 id as a decimal integer: of events at the same instant, the one with the
+   * greater key arrived later and is the latest (inside a request too: ids are made in order). Null for events of
+   * metrics where no tie matters (their aggregates' latest value is never read).
+   */
+  k: string | null;
   /** Whether the client sent the timestamp (a resend without one matches whatever the first reception stored). */
   given: boolean;
 }
 
 const INPUT_COLUMNS = sql`tx text, sub text, id uuid, code text, ms bigint, props jsonb, amount numeric, dims text, v numeric,
-  uv text, uadd boolean, ord int, given boolean`;
+  uv text, uadd boolean, ord int, k numeric, given boolean`;
 
-/** How a stored aggregate row takes in more of the same bucket (latest: the later instant; on a tie, the newcomer). */
+// Whether the newcomer's latest value is later than the stored one: the later instant, then the later arrival. Rows
+// written before arrival keys existed have none and count as the earliest arrival.
+const NEWER_LATEST = sql`excluded.latest_at IS NOT NULL AND (event_aggregates.latest_at IS NULL
+    OR (excluded.latest_at, coalesce(excluded.latest_key, 0)) > (event_aggregates.latest_at, coalesce(event_aggregates.latest_key, 0)))`;
+
+/** How a stored aggregate row takes in more of the same bucket (latest: the later instant, then the later arrival). */
 const AGGREGATE_MERGE = sql`
   events_count = event_aggregates.events_count + excluded.events_count,
   valued_count = event_aggregates.valued_count + excluded.valued_count,
   value_sum = event_aggregates.value_sum + excluded.value_sum,
   value_max = GREATEST(event_aggregates.value_max, excluded.value_max),
-  latest_value = CASE WHEN excluded.latest_at IS NOT NULL AND (event_aggregates.latest_at IS NULL OR excluded.latest_at >= event_aggregates.latest_at)
-    THEN excluded.latest_value ELSE event_aggregates.latest_value END,
+  latest_value = CASE WHEN ${NEWER_LATEST} THEN excluded.latest_value ELSE event_aggregates.latest_value END,
+  latest_key = CASE WHEN ${NEWER_LATEST} THEN excluded.latest_key ELSE event_aggregates.latest_key END,
   latest_at = GREATEST(event_aggregates.latest_at, excluded.latest_at),
   time_weighted = event_aggregates.time_weighted + excluded.time_weighted,
   amount_cents_sum = event_aggregates.amount_cents_sum + excluded.amount_cents_sum`;
 
+const NEWER_UNIQUE = sql`(excluded.last_at, coalesce(excluded.last_key, 0)) > (event_unique_values.last_at, coalesce(event_unique_values.last_key, 0))`;
+
 const UNIQUE_MERGE = sql`
-  last_is_add = CASE WHEN excluded.last_at >= event_unique_values.last_at THEN excluded.last_is_add ELSE event_unique_values.last_is_add END,
+  last_is_add = CASE WHEN ${NEWER_UNIQUE} THEN excluded.last_is_add ELSE event_unique_values.last_is_add END,
+  last_key = CASE WHEN ${NEWER_UNIQUE} THEN excluded.last_key ELSE event_unique_values.last_key END,
   last_at = GREATEST(event_unique_values.last_at, excluded.last_at)`;
 
-// The latest value of a group of events (the later instant, then the later in the request) is the last element of the
-// greatest [instant, order, value] array: a plain aggregate, where `array_agg(v ORDER BY ...)` sorts every group.
+// The latest value of a group of events (the later instant, then the later arrival) is the last element of the
+// greatest [instant, arrival key, value] array: a plain aggregate, where `array_agg(v ORDER BY ...)` sorts every group.
+// The same identical aggregate also answers the arrival key (PostgreSQL computes it once).
+const LATEST_OF_EVENTS = sql`max(ARRAY[extract(epoch FROM ts), k, v]) FILTER (WHERE v IS NOT NULL)`;
 
 /** The head of an insert into event_aggregates, and what it does with a row already there. */
 const INSERT_AGGREGATES = sql`INSERT INTO event_aggregates (organization_id, external_subscription_id, code, grain, bucket, dims, events_count,
-  valued_count, value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum)`;
+  valued_count, value_sum, value_max, latest_at, latest_value, latest_key, time_weighted, amount_cents_sum)`;
 const MERGE_AGGREGATES = sql`ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims) DO UPDATE SET ${AGGREGATE_MERGE}`;
 
 /** The grains of the aggregates: hourly, daily and monthly buckets, each with its date_trunc unit and length. */
@@ -129,8 +145,7 @@ const foldIntoAggregates = (organizationId: string) => sql`
   aggregated AS (
     ${INSERT_AGGREGATES}
     SELECT ${organizationId}::uuid, sub, code, grain, bucket, dims, count(*), count(v), coalesce(sum(v), 0), max(v),
-      max(ts) FILTER (WHERE v IS NOT NULL),
-      (max(ARRAY[extract(epoch FROM ts), ord, v]) FILTER (WHERE v IS NOT NULL))[3],
+      max(ts) FILTER (WHERE v IS NOT NULL), (${LATEST_OF_EVENTS})[3], (${LATEST_OF_EVENTS})[2],
       coalesce(sum(v * extract(epoch FROM bucket_end - ts)), 0),
       coalesce(sum(amount), 0)
     FROM grains
@@ -140,11 +155,11 @@ const foldIntoAggregates = (organizationId: string) => sql`
     RETURNING 1
   ),
   uniques AS (
-    INSERT INTO event_unique_values (organization_id, external_subscription_id, code, grain, bucket, dims, value, last_at, last_is_add)
-    SELECT DISTINCT ON (sub, code, grain, bucket, dims, uv) ${organizationId}::uuid, sub, code, grain, bucket, dims, uv, ts, uadd
+    INSERT INTO event_unique_values (organization_id, external_subscription_id, code, grain, bucket, dims, value, last_at, last_is_add, last_key)
+    SELECT DISTINCT ON (sub, code, grain, bucket, dims, uv) ${organizationId}::uuid, sub, code, grain, bucket, dims, uv, ts, uadd, k
     FROM grains
     WHERE uv IS NOT NULL
-    ORDER BY sub, code, grain, bucket, dims, uv, ts DESC, ord DESC
+    ORDER BY sub, code, grain, bucket, dims, uv, ts DESC, k DESC
     ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims, value) DO UPDATE SET ${UNIQUE_MERGE}
     RETURNING 1
   )`;
@@ -172,10 +187,9 @@ const storeInput = (organizationId: string, createdAtMs: number, withUniques: bo
   ),
   deltas AS (
     INSERT INTO event_aggregate_deltas (organization_id, external_subscription_id, code, bucket, dims, events_count, valued_count,
-      value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum)
+      value_sum, value_max, latest_at, latest_value, latest_key, time_weighted, amount_cents_sum)
     SELECT ${organizationId}::uuid, sub, code, hour, dims, count(*), count(v), coalesce(sum(v), 0), max(v),
-      max(ts) FILTER (WHERE v IS NOT NULL),
-      (max(ARRAY[extract(epoch FROM ts), ord, v]) FILTER (WHERE v IS NOT NULL))[3],
+      max(ts) FILTER (WHERE v IS NOT NULL), (${LATEST_OF_EVENTS})[3], (${LATEST_OF_EVENTS})[2],
       coalesce(sum(v * extract(epoch FROM hour + interval '1 hour' - ts)), 0),
       coalesce(sum(amount), 0)
     FROM fresh
@@ -183,11 +197,11 @@ const storeInput = (organizationId: string, createdAtMs: number, withUniques: bo
     RETURNING 1
   ),
   ${withUniques ? sql`unique_deltas AS (
-    INSERT INTO event_unique_value_deltas (organization_id, external_subscription_id, code, bucket, dims, value, last_at, last_is_add)
-    SELECT DISTINCT ON (sub, code, hour, dims, uv) ${organizationId}::uuid, sub, code, hour, dims, uv, ts, uadd
+    INSERT INTO event_unique_value_deltas (organization_id, external_subscription_id, code, bucket, dims, value, last_at, last_is_add, last_key)
+    SELECT DISTINCT ON (sub, code, hour, dims, uv) ${organizationId}::uuid, sub, code, hour, dims, uv, ts, uadd, k
     FROM fresh
     WHERE uv IS NOT NULL
-    ORDER BY sub, code, hour, dims, uv, ts DESC, ord DESC
+    ORDER BY sub, code, hour, dims, uv, ts DESC, k DESC
     RETURNING 1
   )` : sql`unique_deltas AS (SELECT 1)`}`;
 
@@ -316,7 +330,8 @@ export const compactAggregateDeltas = async (db: Db, limit: number): Promise<num
         hourly AS (
           SELECT organization_id, external_subscription_id, code, bucket, dims, sum(events_count) AS events_count,
             sum(valued_count) AS valued_count, sum(value_sum) AS value_sum, max(value_max) AS value_max,
-            max(latest_at) AS latest_at, max(CASE WHEN latest_at IS NOT NULL THEN ARRAY[extract(epoch FROM latest_at), latest_value] END) AS latest,
+            max(latest_at) AS latest_at,
+            max(CASE WHEN latest_at IS NOT NULL THEN ARRAY[extract(epoch FROM latest_at), coalesce(latest_key, 0), latest_value] END) AS latest,
             sum(time_weighted) AS time_weighted, sum(amount_cents_sum) AS amount_cents_sum
           FROM moved
           GROUP BY organization_id, external_subscription_id, code, bucket, dims
@@ -329,7 +344,7 @@ export const compactAggregateDeltas = async (db: Db, limit: number): Promise<num
         folded AS (
           ${INSERT_AGGREGATES}
           SELECT organization_id, external_subscription_id, code, grain, gbucket, dims, sum(events_count), sum(valued_count), sum(value_sum),
-            max(value_max), max(latest_at), (max(latest))[2],
+            max(value_max), max(latest_at), (max(latest))[3], (max(latest))[2],
             -- A delta's weight runs to the end of its hour; in a longer bucket it runs on to that bucket's end.
             sum(time_weighted + value_sum * extract(epoch FROM gend - (bucket + interval '1 hour'))),
             sum(amount_cents_sum)
@@ -356,11 +371,12 @@ export const compactUniqueValueDeltas = async (db: Db, limit: number): Promise<n
           RETURNING *
         ),
         folded AS (
-          INSERT INTO event_unique_values (organization_id, external_subscription_id, code, grain, bucket, dims, value, last_at, last_is_add)
+          INSERT INTO event_unique_values (organization_id, external_subscription_id, code, grain, bucket, dims, value, last_at, last_is_add, last_key)
           SELECT DISTINCT ON (organization_id, external_subscription_id, code, g.grain, date_trunc(g.unit, m.bucket, 'UTC'), dims, value)
-            organization_id, external_subscription_id, code, g.grain, date_trunc(g.unit, m.bucket, 'UTC'), dims, value, last_at, last_is_add
+            organization_id, external_subscription_id, code, g.grain, date_trunc(g.unit, m.bucket, 'UTC'), dims, value, last_at, last_is_add, last_key
           FROM moved m CROSS JOIN (VALUES ('h', 'hour'), ('d', 'day'), ('m', 'month')) AS g(grain, unit)
-          ORDER BY organization_id, external_subscription_id, code, g.grain, date_trunc(g.unit, m.bucket, 'UTC'), dims, value, last_at DESC
+          ORDER BY organization_id, external_subscription_id, code, g.grain, date_trunc(g.unit, m.bucket, 'UTC'), dims, value, last_at DESC,
+            last_key DESC NULLS LAST
           ON CONFLICT (organization_id, external_subscription_id, code, grain, bucket, dims, value) DO UPDATE SET ${UNIQUE_MERGE}
           RETURNING 1
         )
@@ -529,18 +545,18 @@ export const readAggregateStates = async (
     sql`SELECT r.read, a.dims, sum(a.events_count)::text AS events_count, sum(a.valued_count)::text AS valued_count,
         sum(a.value_sum)::text AS value_sum, max(a.value_max)::text AS value_max,
         (extract(epoch FROM max(a.latest_at)) * 1000)::bigint::text AS latest_at_ms,
-        ((array_agg(a.latest_value ORDER BY a.latest_at DESC NULLS LAST))[1])::text AS latest_value,
+        ((array_agg(a.latest_value ORDER BY a.latest_at DESC NULLS LAST, a.latest_key DESC NULLS LAST))[1])::text AS latest_value,
         sum(a.time_weighted + a.value_sum * extract(epoch FROM r.window_end - a.bucket_end))::text AS weighted_to_end,
         sum(a.amount_cents_sum)::text AS amount_cents_sum
       FROM ${rangesTable(columns)} AS r
       CROSS JOIN LATERAL (
-        SELECT dims, events_count, valued_count, value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum,
+        SELECT dims, events_count, valued_count, value_sum, value_max, latest_at, latest_value, latest_key, time_weighted, amount_cents_sum,
           bucket + CASE grain WHEN 'h' THEN interval '1 hour' WHEN 'd' THEN interval '1 day' ELSE interval '1 month' END AS bucket_end
         FROM event_aggregates
         WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = r.code
           AND grain = r.grain AND bucket >= r.from_at AND bucket < r.to_at
         UNION ALL
-        SELECT dims, events_count, valued_count, value_sum, value_max, latest_at, latest_value, time_weighted, amount_cents_sum,
+        SELECT dims, events_count, valued_count, value_sum, value_max, latest_at, latest_value, latest_key, time_weighted, amount_cents_sum,
           bucket + interval '1 hour'
         FROM event_aggregate_deltas
         WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = r.code
@@ -573,15 +589,15 @@ export const readUniqueStates = async (
         (extract(epoch FROM u.last_at) * 1000)::bigint::text AS last_at_ms, u.last_is_add
       FROM ${rangesTable(columns)} AS r
       CROSS JOIN LATERAL (
-        SELECT dims, value, last_at, last_is_add FROM event_unique_values
+        SELECT dims, value, last_at, last_is_add, last_key FROM event_unique_values
         WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = r.code
           AND grain = r.grain AND bucket >= r.from_at AND bucket < r.to_at
         UNION ALL
-        SELECT dims, value, last_at, last_is_add FROM event_unique_value_deltas
+        SELECT dims, value, last_at, last_is_add, last_key FROM event_unique_value_deltas
         WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = r.code
           AND bucket >= r.from_at AND bucket < r.to_at
       ) AS u
-      ORDER BY r.read, u.dims, u.value, u.last_at DESC`,
+      ORDER BY r.read, u.dims, u.value, u.last_at DESC, u.last_key DESC NULLS LAST`,
   );
 };
 
@@ -609,7 +625,7 @@ export const rawEventsForReads = async (
       ? []
       : [
           sql`(SELECT ${index}::int AS read, id, transaction_id, external_subscription_id, code,
-              (extract(epoch FROM timestamp) * 1000)::bigint::text AS timestamp_ms, properties, precise_total_amount_cents::text, created_at
+              (extract(epoch FROM timestamp) * 1000)::bigint::text AS timestamp_ms, properties, precise_total_amount_cents::text
             FROM events
             WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = ${read.code}
               AND (${sql.join(
@@ -623,6 +639,6 @@ export const rawEventsForReads = async (
     db,
     sql`SELECT read, id, transaction_id, external_subscription_id, code, timestamp_ms, properties, precise_total_amount_cents
       FROM (${sql.join(parts, sql` UNION ALL `)}) AS raw
-      ORDER BY read, timestamp_ms::bigint, created_at, id`,
+      ORDER BY read, timestamp_ms::bigint, id`,
   );
 };

@@ -4,6 +4,7 @@ import type { EventContribution } from '../../billing/aggregation/window-state.t
 import type { Db } from '../../db/database.ts';
 import { Decimal } from '../../lib/money.ts';
 import { ok, type Result } from '../../lib/result.ts';
+import { uuidAsInteger } from '../../lib/ids.ts';
 import * as repo from './repository.ts';
 import { toMeteringConfig } from './settings.ts';
 
@@ -30,6 +31,8 @@ interface Measure {
   dims: string;
   numeric: string | null;
   unique: { value: string; isAdd: boolean } | null;
+  /** Whether the event's arrival order matters (latest values, unique-count operations): ties at one instant go to the later. */
+  ordered: boolean;
 }
 
 const REBUILD_PAGE = 5_000;
@@ -84,6 +87,7 @@ export const createMeteringService = ({ db }: { db: Db }) => {
       dims: dimensionsOf(config.dimensionKeys, event.properties),
       numeric: value.value.kind === 'number' ? value.value.text : null,
       unique: value.value.kind === 'text' ? { value: value.value.value, isAdd: !isRemoval(event.properties) } : null,
+      ordered: value.value.kind === 'text' || config.metric?.aggregationType === 'latest_agg',
     });
   };
 
@@ -100,6 +104,8 @@ export const createMeteringService = ({ db }: { db: Db }) => {
     uv: measured.unique?.value ?? null,
     uadd: measured.unique?.isAdd ?? null,
     ord,
+    // Only where it decides something: a 39-digit key on every event costs ingestion about 8%.
+    k: measured.ordered ? uuidAsInteger(event.id) : null,
     given: event.timestampGiven ?? true,
   });
 
@@ -240,7 +246,7 @@ export const createMeteringService = ({ db }: { db: Db }) => {
         };
         const measured = measure(config, event);
         // An event stored before its metric asked for a number keeps counting, without a value.
-        return rowOf(event, measured.ok ? measured.value : { dims: dimensionsOf(config.dimensionKeys, event.properties), numeric: null, unique: null }, ord);
+        return rowOf(event, measured.ok ? measured.value : { dims: dimensionsOf(config.dimensionKeys, event.properties), numeric: null, unique: null, ordered: false }, ord);
       });
       await repo.aggregateStoredEvents(tx, organizationId, rows);
       if (!next) break;
