@@ -10,4 +10,5 @@ export const isUuid = (value: unknown): value is string => typeof value === 'str
  * A UUID as the 128-bit integer it spells, in decimal: uuidv7 ids compare as numbers in the order they were made, so
  * the id of an event is its arrival key where only numbers fit (the latest value rides in a numeric array).
  */
-export const uuidAsInteger = (id: string): string => BigInt(`0x${id.replaceAll('-', '')}`).toString();
+export const uuidAsBigInt = (id: string): bigint => BigInt(`0x${id.replaceAll('-', '')}`);
+export const uuidAsInteger = (id: string): string => uuidAsBigInt(id).toString();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
@@ -226,20 +226,22 @@ describe('webhooks: signed, delivered, retried and listed', () => {
     // A receiver as one whose idle timeout just ran out: it answers one request per connection (and says keep-alive),
     // then drops the connection if another request arrives on it.
     const bodies: string[] = [];
+    const sockets = new Set<Socket>();
     const server = createServer((socket) => {
+      sockets.add(socket);
       let served = false;
-      let data = '';
-      socket.on('data', (chunk) => {
+      let data = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
         if (served) {
           socket.resetAndDestroy();
           return;
         }
-        data += chunk.toString('utf8');
+        data = Buffer.concat([data, chunk]);
         const end = data.indexOf('\r\n\r\n');
-        const length = Number(/content-length: (\d+)/i.exec(data)?.[1] ?? NaN);
+        const length = Number(/content-length: (\d+)/i.exec(data.toString('latin1'))?.[1] ?? NaN);
         if (end < 0 || data.length < end + 4 + length) return;
         served = true;
-        bodies.push(data.slice(end + 4, end + 4 + length));
+        bodies.push(data.subarray(end + 4, end + 4 + length).toString('utf8'));
         socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: keep-alive\r\nKeep-Alive: timeout=60\r\n\r\n{}');
       });
       socket.on('error', () => {});
@@ -255,7 +257,8 @@ describe('webhooks: signed, delivered, retried and listed', () => {
       assert.deepEqual(bodies.map((b) => JSON.parse(b).customer.external_id), ['idle-1', 'idle-2', 'idle-3']);
       assert.deepEqual((await webhooks(key)).map((w) => [w.status, w.retries]), [['succeeded', 0], ['succeeded', 0], ['succeeded', 0]]);
     } finally {
-      server.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Decimal } from '../../src/lib/money.ts';
 import { dimensionsOf, eventValue } from '../../src/billing/aggregation/event-value.ts';
-import { addToWindowState, emptyWindowState, type WindowState } from '../../src/billing/aggregation/window-state.ts';
+import { addToWindowState, emptyWindowState, mergeWindowStates, type WindowState } from '../../src/billing/aggregation/window-state.ts';
 import { readWindowStates } from '../../src/modules/metering/usage-reader.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
@@ -181,6 +181,9 @@ describe('metering: events at one instant from separate requests, the later arri
     for (const metric of [
       { name: 'Balance', code: 'bal', aggregation_type: 'latest_agg', field_name: 'v' },
       { name: 'Seats', code: 'seats', aggregation_type: 'unique_count_agg', field_name: 'v' },
+      // The same with a filter: each region's events aggregate apart, and a charge without filters merges the regions.
+      { name: 'Regional balance', code: 'rbal', aggregation_type: 'latest_agg', field_name: 'v', filters: [{ key: 'region', values: ['eu', 'us', 'zz'] }] },
+      { name: 'Regional seats', code: 'rseats', aggregation_type: 'unique_count_agg', field_name: 'v', filters: [{ key: 'region', values: ['eu', 'us', 'zz'] }] },
     ]) {
       const res = await t.request(key, { method: 'POST', url: '/api/v1/billable_metrics', payload: { billable_metric: metric } });
       assert.equal(res.statusCode, 200, res.body);
@@ -198,6 +201,9 @@ describe('metering: events at one instant from separate requests, the later arri
     // Seat a: added, removed, added again at one instant (held); seat b: added then removed (not held).
     for (const op of ['add', 'remove', 'add']) await send('seats', 20, { v: 'a', operation_type: op });
     for (const op of ['add', 'remove']) await send('seats', 20, { v: 'b', operation_type: op });
+    for (const [region, v] of [['us', 5], ['zz', 9], ['eu', 3]] as const) await send('rbal', 50, { v, region });
+    await send('rseats', 50, { v: 'c', region: 'eu' });
+    await send('rseats', 50, { v: 'c', region: 'us', operation_type: 'remove' });
   });
   after(() => t.close());
 
@@ -214,9 +220,31 @@ describe('metering: events at one instant from separate requests, the later arri
     'inside the hour (raw events)': [HOUR, HOUR + 30 * 60_000],
   } as const;
 
+  /** Every region's state merged into one, in both orders: the result must not depend on the order. */
+  const mergedRegions = async (code: string, from: number, to: number) => {
+    const { metering } = t.app.services;
+    const config = (await metering.settingsFor(t.app.database.db, orgId, [code])).get(code)!;
+    const states = [...(await readWindowStates(t.app.database.db, metering, orgId, 'sub', config, { from, to })).entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, state]) => state);
+    assert.equal(states.length, 3 - (code === 'rseats' ? 1 : 0));
+    return [states, [...states].reverse()].map((ordered) => {
+      const merged = ordered.reduce(mergeWindowStates, emptyWindowState());
+      return { latest: merged.latestValue?.toFixed() ?? null, held: [...merged.uniques].filter(([, u]) => u.isAdd).map(([v]) => v) };
+    });
+  };
+
   for (const stage of ['before compaction', 'after compaction'] as const) {
+    test(`regions merged: the later arrival at one instant wins whatever the merge order, ${stage}`, async () => {
+      if (stage === 'after compaction') assert.ok((await t.app.services.metering.compact()) > 0, 'deltas were left to compact');
+      for (const [from, to] of [windows['whole days (buckets)'], [HOUR + 45 * 60_000, HOUR + 55 * 60_000]] as const) {
+        assert.deepEqual(await mergedRegions('rbal', from, to), [{ latest: '3', held: [] }, { latest: '3', held: [] }]);
+        assert.deepEqual((await mergedRegions('rseats', from, to)).map((m) => m.held), [[], []]);
+      }
+    });
+
     test(`latest value and unique seats, ${stage}`, async () => {
-      if (stage === 'after compaction') assert.ok((await t.app.services.metering.compact()) > 0);
+      if (stage === 'after compaction') await t.app.services.metering.compact();
       const [dayFrom, dayTo] = windows['whole days (buckets)'];
       assert.deepEqual(await read('bal', dayFrom, dayTo), { latest: '4', held: [] });
       assert.deepEqual((await read('seats', dayFrom, dayTo)).held, ['a']);

@@ -95,9 +95,11 @@ const metered = (externalSubscriptionId: string, code: string, row: RawEventRow 
   preciseTotalAmountCents: row.precise_total_amount_cents === null ? null : new Decimal(row.precise_total_amount_cents),
 });
 
-/** An event comes before another one in the period: earlier, or at the same instant and stored first (Lago's tie-break). */
-const storedBefore = (row: RawEventRow, event: EventRow): boolean =>
-  Number(row.created_at_ms) < Number(event.created_at_ms) || (row.created_at_ms === event.created_at_ms && row.id < event.id);
+/**
+ * Of two events at the same instant, whether `row` arrived first (Lago's tie-break is the creation; uuidv7 ids are made
+ * in arrival order, and the aggregates break ties by them too).
+ */
+const storedBefore = (row: RawEventRow, event: EventRow): boolean => row.id < event.id;
 
 /** The usage of an event's bucket and group in its period, before the event and with it. */
 export interface EventUsage {
@@ -167,7 +169,7 @@ export const readEventValues = async (input: EventUsageInput, type: AggregationT
     const value = own.ok ? valueOf(own.value) : null;
     return value === null ? values : [...values, value];
   };
-  let after: { timestampMs: string; createdAtMs: string; id: string } | null = null;
+  let after: { timestampMs: string; id: string } | null = null;
   for (;;) {
     const page = await rawEventsPage(tx, organizationId, event.external_subscription_id, event.code, { fromMs: input.fromMs === 0 ? null : input.fromMs, toMs: eventTs + 1 }, after, RAW_PAGE);
     for (const row of page) {
@@ -180,6 +182,6 @@ export const readEventValues = async (input: EventUsageInput, type: AggregationT
     }
     if (page.length < RAW_PAGE) return withUnsaved();
     const last = page[page.length - 1]!;
-    after = { timestampMs: last.timestamp_ms, createdAtMs: last.created_at_ms, id: last.id };
+    after = { timestampMs: last.timestamp_ms, id: last.id };
   }
 };

@@ -487,6 +487,7 @@ export interface AggregateStateRow {
   value_max: string | null;
   latest_at_ms: string | null;
   latest_value: string | null;
+  latest_key: string | null;
   /** Σ value × seconds from each event to the window's end. */
   weighted_to_end: string;
   amount_cents_sum: string;
@@ -546,6 +547,7 @@ export const readAggregateStates = async (
         sum(a.value_sum)::text AS value_sum, max(a.value_max)::text AS value_max,
         (extract(epoch FROM max(a.latest_at)) * 1000)::bigint::text AS latest_at_ms,
         ((array_agg(a.latest_value ORDER BY a.latest_at DESC NULLS LAST, a.latest_key DESC NULLS LAST))[1])::text AS latest_value,
+        ((array_agg(a.latest_key ORDER BY a.latest_at DESC NULLS LAST, a.latest_key DESC NULLS LAST))[1])::text AS latest_key,
         sum(a.time_weighted + a.value_sum * extract(epoch FROM r.window_end - a.bucket_end))::text AS weighted_to_end,
         sum(a.amount_cents_sum)::text AS amount_cents_sum
       FROM ${rangesTable(columns)} AS r
@@ -572,6 +574,7 @@ export interface UniqueStateRow {
   value: string;
   last_at_ms: string;
   last_is_add: boolean;
+  last_key: string | null;
 }
 
 /** Each unique-count value's last operation over whole buckets, per dimensions (consolidated and deltas alike). */
@@ -586,7 +589,7 @@ export const readUniqueStates = async (
   return queryRowsPrepared<UniqueStateRow>(
     db,
     sql`SELECT DISTINCT ON (r.read, u.dims, u.value) r.read, u.dims, u.value,
-        (extract(epoch FROM u.last_at) * 1000)::bigint::text AS last_at_ms, u.last_is_add
+        (extract(epoch FROM u.last_at) * 1000)::bigint::text AS last_at_ms, u.last_is_add, u.last_key::text AS last_key
       FROM ${rangesTable(columns)} AS r
       CROSS JOIN LATERAL (
         SELECT dims, value, last_at, last_is_add, last_key FROM event_unique_values

@@ -4,7 +4,7 @@ import type { EventContribution } from '../../billing/aggregation/window-state.t
 import type { Db } from '../../db/database.ts';
 import { Decimal } from '../../lib/money.ts';
 import { ok, type Result } from '../../lib/result.ts';
-import { uuidAsInteger } from '../../lib/ids.ts';
+import { uuidAsBigInt, uuidAsInteger } from '../../lib/ids.ts';
 import * as repo from './repository.ts';
 import { toMeteringConfig } from './settings.ts';
 
@@ -121,6 +121,7 @@ export const createMeteringService = ({ db }: { db: Db }) => {
       value: measured.value.numeric === null ? null : new Decimal(measured.value.numeric),
       unique: measured.value.unique,
       preciseTotalAmountCents: event.preciseTotalAmountCents,
+      arrival: measured.value.ordered ? uuidAsBigInt(event.id) : null,
     });
   };
 

@@ -50,6 +50,7 @@ export const readManyWindowStates = async (
         valueMax: row.value_max === null ? null : new Decimal(row.value_max),
         latestAt: row.latest_at_ms === null ? null : Number(row.latest_at_ms),
         latestValue: row.latest_value === null ? null : new Decimal(row.latest_value),
+        latestKey: row.latest_key === null ? null : BigInt(row.latest_key),
         weightedToEnd: new Decimal(row.weighted_to_end),
         amountCentsSum: new Decimal(row.amount_cents_sum),
       }),
@@ -57,7 +58,11 @@ export const readManyWindowStates = async (
   }
   const uniqueReads = bucketReads.map((read, i) => (reads[i]!.config.metric?.aggregationType === 'unique_count_agg' ? read : { ...read, ranges: [] }));
   for (const row of await repo.readUniqueStates(db, organizationId, externalSubscriptionId, uniqueReads)) {
-    stateOf(row.read, row.dims).uniques.set(row.value, { lastAt: Number(row.last_at_ms), isAdd: row.last_is_add });
+    stateOf(row.read, row.dims).uniques.set(row.value, {
+      lastAt: Number(row.last_at_ms),
+      isAdd: row.last_is_add,
+      lastKey: row.last_key === null ? null : BigInt(row.last_key),
+    });
   }
   const rawReads = reads.map((read, i) => ({ code: read.config.code, ranges: plans[i]!.raw }));
   for (const row of await repo.rawEventsForReads(db, organizationId, externalSubscriptionId, rawReads)) {

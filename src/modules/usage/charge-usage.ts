@@ -148,7 +148,7 @@ const streamContributions = async (
   range: { fromMs: number | null; toMs: number },
   visit: (contribution: EventContribution, properties: Readonly<Record<string, unknown>>) => boolean,
 ): Promise<void> => {
-  let after: { timestampMs: string; createdAtMs: string; id: string } | null = null;
+  let after: { timestampMs: string; id: string } | null = null;
   for (;;) {
     const page = await repo.rawEventsPage(context.tx, context.organizationId, context.externalSubscriptionId, config.code, range, after, RAW_PAGE);
     for (const row of page) {
@@ -165,7 +165,7 @@ const streamContributions = async (
     }
     if (page.length < RAW_PAGE) return;
     const last = page[page.length - 1]!;
-    after = { timestampMs: last.timestamp_ms, createdAtMs: last.created_at_ms, id: last.id };
+    after = { timestampMs: last.timestamp_ms, id: last.id };
   }
 };
 

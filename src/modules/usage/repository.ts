@@ -120,7 +120,6 @@ export interface RawEventRow {
   timestamp_ms: string;
   properties: Record<string, unknown>;
   precise_total_amount_cents: string | null;
-  created_at_ms: string;
 }
 
 /**
@@ -133,23 +132,23 @@ export const rawEventsPage = async (
   externalSubscriptionId: string,
   code: string,
   range: { fromMs: number | null; toMs: number },
-  after: { timestampMs: string; createdAtMs: string; id: string } | null,
+  after: { timestampMs: string; id: string } | null,
   limit: number,
 ): Promise<RawEventRow[]> =>
   queryRows<RawEventRow>(
     db,
     sql`SELECT id, (extract(epoch FROM timestamp) * 1000)::bigint::text AS timestamp_ms, properties,
-        precise_total_amount_cents::text, (extract(epoch FROM created_at) * 1000)::bigint::text AS created_at_ms
+        precise_total_amount_cents::text
       FROM events
       WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = ${code}
         ${range.fromMs === null ? sql`` : sql`AND timestamp >= ${msToTimestamp(range.fromMs)}`}
         AND timestamp < ${msToTimestamp(range.toMs)}
         ${
           after
-            ? sql`AND (timestamp, created_at, id) > (${msToTimestamp(after.timestampMs)}, ${msToTimestamp(after.createdAtMs)}, ${after.id}::uuid)`
+            ? sql`AND (timestamp, id) > (${msToTimestamp(after.timestampMs)}, ${after.id}::uuid)`
             : sql``
         }
-      ORDER BY timestamp, created_at, id
+      ORDER BY timestamp, id
       LIMIT ${limit}`,
   );
 
