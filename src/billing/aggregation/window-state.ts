@@ -11,7 +11,7 @@ export interface EventContribution {
   /** For unique counts: the value counted and whether the event adds it (or removes it, `operation_type: remove`). */
   unique: { value: string; isAdd: boolean } | null;
   preciseTotalAmountCents: Decimal | null;
-  /** The event's arrival key (see `arrivalOrder`); absent when unknown, which counts as the earliest arrival. */
+  /** The event's arrival key, its uuidv7 id as a number (uuidAsBigInt); absent when unknown: the earliest arrival. */
   arrival?: bigint | null;
 }
 
