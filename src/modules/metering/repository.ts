@@ -122,6 +122,8 @@ const UNIQUE_MERGE = sql`
 // greatest [instant, arrival key, value] array: a plain aggregate, where `array_agg(v ORDER BY ...)` sorts every group.
 // The same identical aggregate also answers the arrival key (PostgreSQL computes it once).
 const LATEST_OF_EVENTS = sql`max(ARRAY[extract(epoch FROM ts), k, v]) FILTER (WHERE v IS NOT NULL)`;
+/** The same over aggregate or delta rows (`a`), whose latest value comes with its instant and arrival key. */
+const LATEST_OF_ROWS = sql`max(CASE WHEN a.latest_at IS NOT NULL THEN ARRAY[extract(epoch FROM a.latest_at), coalesce(a.latest_key, 0), a.latest_value] END)`;
 
 /** The head of an insert into event_aggregates, and what it does with a row already there. */
 const INSERT_AGGREGATES = sql`INSERT INTO event_aggregates (organization_id, external_subscription_id, code, grain, bucket, dims, events_count,
@@ -331,9 +333,9 @@ export const compactAggregateDeltas = async (db: Db, limit: number): Promise<num
           SELECT organization_id, external_subscription_id, code, bucket, dims, sum(events_count) AS events_count,
             sum(valued_count) AS valued_count, sum(value_sum) AS value_sum, max(value_max) AS value_max,
             max(latest_at) AS latest_at,
-            max(CASE WHEN latest_at IS NOT NULL THEN ARRAY[extract(epoch FROM latest_at), coalesce(latest_key, 0), latest_value] END) AS latest,
+            ${LATEST_OF_ROWS} AS latest,
             sum(time_weighted) AS time_weighted, sum(amount_cents_sum) AS amount_cents_sum
-          FROM moved
+          FROM moved a
           GROUP BY organization_id, external_subscription_id, code, bucket, dims
         ),
         grains AS (
@@ -546,8 +548,7 @@ export const readAggregateStates = async (
     sql`SELECT r.read, a.dims, sum(a.events_count)::text AS events_count, sum(a.valued_count)::text AS valued_count,
         sum(a.value_sum)::text AS value_sum, max(a.value_max)::text AS value_max,
         (extract(epoch FROM max(a.latest_at)) * 1000)::bigint::text AS latest_at_ms,
-        ((array_agg(a.latest_value ORDER BY a.latest_at DESC NULLS LAST, a.latest_key DESC NULLS LAST))[1])::text AS latest_value,
-        ((array_agg(a.latest_key ORDER BY a.latest_at DESC NULLS LAST, a.latest_key DESC NULLS LAST))[1])::text AS latest_key,
+        ((${LATEST_OF_ROWS})[3])::text AS latest_value, ((${LATEST_OF_ROWS})[2])::text AS latest_key,
         sum(a.time_weighted + a.value_sum * extract(epoch FROM r.window_end - a.bucket_end))::text AS weighted_to_end,
         sum(a.amount_cents_sum)::text AS amount_cents_sum
       FROM ${rangesTable(columns)} AS r
