@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { lagoError, startTestApp, type TestApp } from '../support/app.ts';
 import { createEventService } from '../../src/modules/events/service.ts';
 import { systemClock } from '../../src/lib/clock.ts';
+import { sql } from 'drizzle-orm';
 
 type Json = Record<string, any>;
 
@@ -188,5 +189,38 @@ describe('pay-in-advance charges through the API', () => {
     await t.app.services.inAdvanceCharges.sweep(id, now, now);
     await t.app.services.inAdvanceCharges.billEvents(id, stored.ok ? stored.value : [], now);
     assert.equal((await charged()).length, 2);
+  });
+
+  test('an event billed on one of its two pay-in-advance charges (a stop between them) gets the other fee from the sweep, once', async () => {
+    const { id, key, call } = await organization();
+    const calls = (await call('GET', '/billable_metrics/calls')).billable_metric;
+    const charge = (amount: string) => ({ billable_metric_id: calls.lago_id, charge_model: 'standard', pay_in_advance: true, invoiceable: false, properties: { amount } });
+    await call('POST', '/plans', {
+      plan: { name: 'Dual', code: 'dual', interval: 'monthly', amount_cents: 0, amount_currency: 'EUR', pay_in_advance: false, charges: [charge('2'), charge('5')] },
+    });
+    await call('POST', '/subscriptions', { subscription: { external_customer_id: 'acme', plan_code: 'dual', external_id: 'dual' } });
+    const bare = createEventService({ db: t.database.db, metering: t.app.services.metering });
+    const stored = await bare.ingest({ organizationId: id, clock: systemClock }, [
+      { transaction_id: 'd1', external_subscription_id: 'dual', code: 'calls', properties: {} },
+      { transaction_id: 'd2', external_subscription_id: 'dual', code: 'calls', properties: {} },
+    ], true);
+    assert.ok(stored.ok);
+    const now = systemClock.now();
+    await t.app.services.inAdvanceCharges.billEvents(id, stored.value, now);
+    const fees = async () =>
+      ((await t.request(key, { method: 'GET', url: '/api/v1/fees?fee_type=charge&external_subscription_id=dual' })).json().fees as Json[])
+        .map((f) => `${f.event_transaction_id} ${f.amount_cents}`)
+        .sort();
+    assert.deepEqual(await fees(), ['d1 200', 'd1 500', 'd2 200', 'd2 500']);
+    // What a stop after d1's first fee leaves: d1 with one fee of two.
+    await t.database.db.execute(
+      sql`DELETE FROM fees WHERE organization_id = ${id} AND amount_cents = 500
+        AND pay_in_advance_event_id = (SELECT id FROM events WHERE organization_id = ${id} AND transaction_id = 'd1')`,
+    );
+    assert.deepEqual(await fees(), ['d1 200', 'd2 200', 'd2 500']);
+    await t.app.services.inAdvanceCharges.sweep(id, now, now);
+    assert.deepEqual(await fees(), ['d1 200', 'd1 500', 'd2 200', 'd2 500']);
+    await t.app.services.inAdvanceCharges.sweep(id, now, now);
+    assert.deepEqual(await fees(), ['d1 200', 'd1 500', 'd2 200', 'd2 500']);
   });
 });

@@ -41,9 +41,10 @@ const SWEEP_BATCH = 500;
  *
  * Recovery: the events commit before their fees are made, so a process stopping in between (or a failure while billing
  * them) leaves events without fees. A sweep, run by the live billing clock and by test clocks as they move, bills the
- * pay-in-advance events stored since it last ran that have no fee yet, events older than the charge excepted. It reads
- * events by creation time (the `events_created_brin` block-range index) and looks their fees up by event id (the
- * unique index that also keeps a fee from being made twice), so it costs next to nothing when all went well. A sweep
+ * pay-in-advance events stored since it last ran that lack the fee of one of their charges, events older than the
+ * charge excepted. It reads events by creation time (the `events_created_brin` block-range index) and looks each
+ * charge's fee up by event id (the unique index that also keeps a fee from being made twice), so it costs next to
+ * nothing when all went well. A sweep
  * rather than a durable queue written with the events: ingestion's one-statement write stays as it is for everyone.
  */
 export const createInAdvanceCharges = ({ db, metering }: { db: Db; metering: MeteringService }) => {
@@ -166,7 +167,7 @@ export const createInAdvanceCharges = ({ db, metering }: { db: Db; metering: Met
     }
   };
 
-  /** Bills the pay-in-advance events stored in (last sweep, upTo] that have no fee, and moves the mark to `upTo`. */
+  /** Bills the pay-in-advance events stored in (last sweep, upTo] that lack a fee of one of their charges, and moves the mark to `upTo`. */
   const sweep = async (organizationId: string, upTo: Temporal.Instant, stampAt: Temporal.Instant | Clock): Promise<void> => {
     // A first sweep starts where the organization's first pay-in-advance charge was made: no event before it has a fee.
     const [mark] = await queryRows<{ swept_to: Date | string | null }>(
@@ -186,7 +187,16 @@ export const createInAdvanceCharges = ({ db, metering }: { db: Db; metering: Met
             FROM events e
             WHERE e.organization_id = ${organizationId} AND e.created_at <= ${to}::timestamptz AND e.code = ANY(${arrayParam([...codes])}::text[])
               AND (e.created_at, e.id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)
-              AND NOT EXISTS (SELECT 1 FROM fees f WHERE f.organization_id = e.organization_id AND f.pay_in_advance_event_id = e.id)
+              -- Each charge of an event is billed in a transaction of its own, so a stop between two leaves an event
+              -- with some of its fees: it is left to bill while a pay-in-advance charge it may fall under has none.
+              AND EXISTS (
+                SELECT 1 FROM subscriptions s
+                JOIN charges c ON c.organization_id = s.organization_id AND c.plan_id = s.plan_id AND c.pay_in_advance AND c.deleted_at IS NULL
+                JOIN billable_metrics m ON m.organization_id = c.organization_id AND m.id = c.billable_metric_id AND m.code = e.code
+                WHERE s.organization_id = e.organization_id AND s.external_id = e.external_subscription_id
+                  AND s.status IN ('active', 'terminated') AND c.created_at <= e.created_at
+                  AND NOT EXISTS (SELECT 1 FROM fees f
+                    WHERE f.organization_id = e.organization_id AND f.pay_in_advance_event_id = e.id AND f.charge_id = c.id))
             ORDER BY e.created_at, e.id LIMIT ${SWEEP_BATCH}`,
         );
         if (page.length > 0) await billEvents(organizationId, page, stampAt, { sweeping: true });
