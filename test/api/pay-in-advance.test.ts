@@ -220,7 +220,28 @@ describe('pay-in-advance charges through the API', () => {
     assert.deepEqual(await fees(), ['d1 200', 'd2 200', 'd2 500']);
     await t.app.services.inAdvanceCharges.sweep(id, now, now);
     assert.deepEqual(await fees(), ['d1 200', 'd1 500', 'd2 200', 'd2 500']);
+    // A sweep over the same window again (its mark forgotten) finds every fee there: nothing is billed twice.
+    await t.database.db.execute(sql`DELETE FROM in_advance_sweeps WHERE organization_id = ${id}`);
     await t.app.services.inAdvanceCharges.sweep(id, now, now);
     assert.deepEqual(await fees(), ['d1 200', 'd1 500', 'd2 200', 'd2 500']);
+  });
+
+  test('the sweep bills an event on the charges of a plan deleted since, as billing it at once would have', async () => {
+    const { id, key, call } = await organization();
+    const calls = (await call('GET', '/billable_metrics/calls')).billable_metric;
+    const charge = (amount: string) => ({ billable_metric_id: calls.lago_id, charge_model: 'standard', pay_in_advance: true, invoiceable: false, properties: { amount } });
+    await call('POST', '/plans', {
+      plan: { name: 'Gone', code: 'gone', interval: 'monthly', amount_cents: 0, amount_currency: 'EUR', pay_in_advance: false, charges: [charge('2'), charge('5')] },
+    });
+    await call('POST', '/subscriptions', { subscription: { external_customer_id: 'acme', plan_code: 'gone', external_id: 'gone' } });
+    const bare = createEventService({ db: t.database.db, metering: t.app.services.metering });
+    assert.ok((await bare.ingest({ organizationId: id, clock: systemClock }, [{ transaction_id: 'g1', external_subscription_id: 'gone', code: 'calls', properties: {} }], true)).ok);
+    await call('DELETE', '/plans/gone');
+    const now = systemClock.now();
+    await t.app.services.inAdvanceCharges.sweep(id, now, now);
+    const fees = ((await t.request(key, { method: 'GET', url: '/api/v1/fees?fee_type=charge&event_transaction_id=g1' })).json().fees as Json[])
+      .map((f) => f.amount_cents)
+      .sort();
+    assert.deepEqual(fees, [200, 500]);
   });
 });

@@ -188,13 +188,20 @@ export const createInAdvanceCharges = ({ db, metering }: { db: Db; metering: Met
             WHERE e.organization_id = ${organizationId} AND e.created_at <= ${to}::timestamptz AND e.code = ANY(${arrayParam([...codes])}::text[])
               AND (e.created_at, e.id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)
               -- Each charge of an event is billed in a transaction of its own, so a stop between two leaves an event
-              -- with some of its fees: it is left to bill while a pay-in-advance charge it may fall under has none.
+              -- with some of its fees: it is left to bill while a pay-in-advance charge it falls under has none. The
+              -- charges are billEvents' own: the plan of the latest-started subscription covering the event, the
+              -- charges that went with a deleted plan included, none made after the event.
               AND EXISTS (
-                SELECT 1 FROM subscriptions s
-                JOIN charges c ON c.organization_id = s.organization_id AND c.plan_id = s.plan_id AND c.pay_in_advance AND c.deleted_at IS NULL
+                SELECT 1 FROM charges c
+                JOIN plans p ON p.organization_id = c.organization_id AND p.id = c.plan_id
                 JOIN billable_metrics m ON m.organization_id = c.organization_id AND m.id = c.billable_metric_id AND m.code = e.code
-                WHERE s.organization_id = e.organization_id AND s.external_id = e.external_subscription_id
-                  AND s.status IN ('active', 'terminated') AND c.created_at <= e.created_at
+                WHERE c.organization_id = e.organization_id AND c.pay_in_advance
+                  AND c.plan_id = (SELECT s.plan_id FROM subscriptions s
+                    WHERE s.organization_id = e.organization_id AND s.external_id = e.external_subscription_id
+                      AND s.status IN ('active', 'terminated') AND s.started_at <= e.timestamp
+                      AND (s.terminated_at IS NULL OR s.terminated_at >= e.timestamp)
+                    ORDER BY s.started_at DESC LIMIT 1)
+                  AND (c.deleted_at IS NULL OR c.deleted_at = p.deleted_at) AND c.created_at <= e.created_at
                   AND NOT EXISTS (SELECT 1 FROM fees f
                     WHERE f.organization_id = e.organization_id AND f.pay_in_advance_event_id = e.id AND f.charge_id = c.id))
             ORDER BY e.created_at, e.id LIMIT ${SWEEP_BATCH}`,
