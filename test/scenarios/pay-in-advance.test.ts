@@ -48,6 +48,16 @@ const eventAt = async (s: Story, code: string, at: string, properties: Record<st
   await s.event('sub', code, at, properties);
 };
 
+/** The subscription's current usage of its one charge: amount in cents and units shown. */
+const chargeUsage = async (s: Story, sub = 'sub'): Promise<[number, string]> => {
+  const usage = (await s.call<{ customer_usage: { charges_usage: { amount_cents: number; units: string }[] } }>(
+    'GET',
+    `/customers/acme/current_usage?external_subscription_id=${sub}`,
+  )).customer_usage;
+  const [charge] = usage.charges_usage;
+  return [charge!.amount_cents, charge!.units];
+};
+
 const inAdvanceInvoices = (invoices: StoryInvoice[]) => invoices.filter((i) => i.billing_periods.some((p) => p.invoicing_reason === 'in_advance_charge'));
 
 describe('scenarios: pay-in-advance charges', () => {
@@ -314,13 +324,20 @@ describe('scenarios: pay-in-advance charges', () => {
     );
     // February has 29 days. 10 on the 6th: 24 days left, 10 × 24/29 = 8.27587 × 29 = 240.00 (Lago: 24000).
     await eventAt(s, 'storage', '2024-02-06T01:00:00Z', { item_id: 10 });
+    // Current usage shows the units held and prices what the fees billed, as Lago's scenario: 24000 each time.
+    assert.deepEqual(await chargeUsage(s), [24_000, '10.0']);
     await eventAt(s, 'storage', '2024-02-06T02:00:00Z', { item_id: -5 });
+    assert.deepEqual(await chargeUsage(s), [24_000, '5.0']);
     // Back to 7, under the mark of 10: nothing added, the fee shows the units it applied.
     await eventAt(s, 'storage', '2024-02-06T03:00:00Z', { item_id: 2 });
+    assert.deepEqual(await chargeUsage(s), [24_000, '7.0']);
     // 7 units carried into March, billed for the whole month on March 1st (7 × 29 = 203.00); 5 more on the 17th:
     // 15 of 31 days left, 5 × 15/31 = 2.41936 × 29 = 70.16.
     await s.advance('2024-03-01T00:00:00Z');
+    assert.deepEqual(await chargeUsage(s), [20_300, '7.0']);
     await eventAt(s, 'storage', '2024-03-17T00:00:00Z', { item_id: 5 });
+    // In current usage too: (7 + 2.41936) × 29 = 273.16.
+    assert.deepEqual(await chargeUsage(s), [27_316, '12.0']);
     await s.advance('2024-04-01T00:00:00Z');
 
     const fees = (await feesOf(s)).filter((f) => f.event_transaction_id);
@@ -352,8 +369,11 @@ describe('scenarios: pay-in-advance charges', () => {
     await s.subscribe({ external_customer_id: 'acme', plan_code: 'pro', external_id: 'sub', billing_time: 'calendar' });
     // 7 days of February's 29 left: 7/29 = 0.24138 → 0.24 (Lago: 24 cents).
     await eventAt(s, 'seats', '2024-02-23T01:02:00Z', { item_id: 'seat_1' });
+    assert.deepEqual(await chargeUsage(s), [24, '1.0']);
     await eventAt(s, 'seats', '2024-02-29T01:01:00Z', { item_id: 'seat_1', operation_type: 'remove' });
     await eventAt(s, 'seats', '2024-02-29T01:02:00Z', { item_id: 'seat_1', operation_type: 'remove' });
+    // Removed: no units, and what was billed stays (Lago: 24 cents, units 0).
+    assert.deepEqual(await chargeUsage(s), [24, '0.0']);
     // Added again: back to the mark of 1, nothing added (Lago bills the applied unit at 0).
     await eventAt(s, 'seats', '2024-02-29T02:00:00Z', { item_id: 'seat_1' });
     const fees = await feesOf(s);

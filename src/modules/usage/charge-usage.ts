@@ -28,6 +28,7 @@ import {
   type UniqueEvent,
   type ValuedEvent,
 } from '../../billing/usage/prorated.ts';
+import { inAdvanceProratedUnits, sumChanges, uniqueCountChanges } from '../../billing/usage/prorated-in-advance.ts';
 import type { Db } from '../../db/database.ts';
 import { Decimal } from '../../lib/money.ts';
 import type { MeteringService } from '../metering/service.ts';
@@ -56,6 +57,11 @@ export interface ChargeUsageContext {
   skipGrouping: boolean;
   /** `filter_by_group`: only events with these property values count, and these keys no longer group. */
   groups: GroupFilter | null;
+  /**
+   * Usage as the API shows it, not an invoice's: a prorated pay-in-advance charge is priced on what its fees billed
+   * in the window, where an invoice bills the units held for the whole period.
+   */
+  currentUsage?: boolean;
   /** The pre-aggregated states of a code over a window, per dimensions (shared by the charges of one request). */
   readStates(config: MeteringConfig, window: { from: number; to: number }): Promise<Map<string, WindowState>>;
 }
@@ -228,15 +234,22 @@ export const chargeUsageLines = async (
       return true;
     });
     const window: ProrationWindow = { from: context.from, to: context.to, durationDays: context.durationDays, timeZone: context.timeZone };
-    // Pay in advance (nothing billed in advance yet): the full units unless the window is shorter than the period.
-    const fullAmount = charge.payInAdvance && persistedShare(window) >= 1;
+    // Pay in advance, on an invoice: the units held, whole unless the window is shorter than the period. In current
+    // usage: what the fees billed in the window, plus the units they did not cover (see inAdvanceProratedUnits).
+    const share = persistedShare(window);
+    const fullAmount = charge.payInAdvance && !context.currentUsage && share >= 1;
+    const billedInAdvance = charge.payInAdvance && context.currentUsage === true;
     const lines = buckets.flatMap((bucket, index) => {
       const grouped = bucket.groupKeys.length > 0;
       const groups = cells.sorted(index).map((cell) => {
         const summed = type === 'sum_agg' ? proratedSum(cell.valued, window) : null;
         const result = summed ?? proratedUniqueCount(cell.uniques, window, grouped);
         const full = Decimal.max(result.full, ZERO);
-        const aggregation = fullAmount ? full : Decimal.max(result.prorated, ZERO);
+        const billed = () => {
+          const { carried, changes } = type === 'sum_agg' ? sumChanges(cell.valued, window) : uniqueCountChanges(cell.uniques, window);
+          return inAdvanceProratedUnits(carried, changes, window, share);
+        };
+        const aggregation = fullAmount ? full : Decimal.max(billedInAdvance ? billed() : result.prorated, ZERO);
         const usage: LineUsage = {
           units: round(aggregation),
           fullUnits: round(full),
@@ -248,7 +261,7 @@ export const chargeUsageLines = async (
         return { group: cell.group, usage };
       });
       const pricer: LinePricer | undefined =
-        model === 'graduated' && !fullAmount
+        model === 'graduated' && !fullAmount && !billedInAdvance
           ? (properties, usage) => {
               const events = usage.proratedEvents ?? { full: [], prorated: [] };
               const amount = proratedGraduatedAmount(properties, events, usage.units);

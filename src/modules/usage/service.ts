@@ -121,6 +121,7 @@ export const createUsageService = ({ db, metering }: { db: Db; metering: Meterin
             durationDays: window.chargesDurationDays,
             skipGrouping: request.skipGrouping,
             groups: request.groups,
+            currentUsage: true,
             readStates,
           },
           chargeDetails,
