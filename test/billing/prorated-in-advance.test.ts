@@ -34,9 +34,14 @@ describe('current usage of a prorated pay-in-advance charge: what its fees bille
   ];
   for (const [name, events, expected] of sums) test(`sum: ${name} → ${expected}`, () => assert.equal(sumUnits(events), expected));
 
-  test('sum: a window shorter than its period (an upgrade on the 15th) bills the carried units for its share', () => {
+  test('sum: a window shorter than its period (an upgrade on the 15th, 15 of 29 days) bills what it holds for its share', () => {
     const upgraded = { ...february, from: Temporal.Instant.from('2024-02-15T00:00:00Z') };
-    assert.equal(sumUnits([['2024-01-10T00:00:00Z', 5]], upgraded), new Decimal(5).mul(String(15 / 29)).toFixed());
+    // 5 × 15/29 = 2.586206…, rounded up.
+    assert.equal(sumUnits([['2024-01-10T00:00:00Z', 5]], upgraded), '2.58621');
+    // 10 carried, 4 removed on the 20th: (10 − 4) × 15/29 = 3.103448… (Lago: the units held less the window's fall).
+    assert.equal(sumUnits([['2024-01-10T00:00:00Z', 10], ['2024-02-20T00:00:00Z', -4]], upgraded), '3.10345');
+    // 3 added on the 20th (10 days left): 5 × 15/29 + 3 × 10/29 = 2.58621 + 1.03449.
+    assert.equal(sumUnits([['2024-01-10T00:00:00Z', 5], ['2024-02-20T00:00:00Z', 3]], upgraded), '3.6207');
   });
 
   test('unique count: a seat added with 7 days left, removed twice and added again, is billed once (Lago: 0.24138)', () => {

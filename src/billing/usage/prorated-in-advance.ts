@@ -7,13 +7,13 @@ const ZERO = new Decimal(0);
 
 /**
  * What current usage prices a prorated pay-in-advance charge on (Lago's `ProratedAggregations::BaseService`, current
- * usage over its cached aggregation): what the charge's fees billed plus what they did not cover.
- * - The units held when the window opened are billed at full price. When the window is shorter than the period
- *   (upgrade, termination), they are billed for its share.
+ * usage over its cached aggregation): what the charge's fees billed plus what they did not cover, with events taken
+ * in time order.
+ * - The units held when the window opened, less the window's net fall if any, are billed at full price. When the
+ *   window is shorter than the period (upgrade, termination), they are billed for its share, rounded up to 5 decimals.
  * - Each rise of the window's running total above its highest is billed for the days left, as each pay-in-advance fee
  *   billed it (`proratedStep`, rounded up to 5 decimals).
- * - A net fall over the window lowers the first part: removing units held from earlier periods refunds nothing
- *   already billed here.
+ * A negative total carried in is not floored here, as in Lago (the fees start their own count from 0).
  * Example (Lago's current_usage sum_agg scenario, a 29-day February): 10 seats added on the 6th → 10 × 24/29 = 8.27587.
  * Removing 5 leaves 8.27587 (units 5), and adding 2 more, below the highest, still leaves it.
  */
@@ -29,8 +29,9 @@ export const inAdvanceProratedUnits = (carried: Decimal, changes: readonly { tim
     billed = billed.plus(proratedStep({ addedUnits: rise, feeUnits: rise, level: null }, daysLeft, window.durationDays).addedUnits);
     highest = net;
   }
-  const fall = Decimal.min(net, ZERO);
-  return carried.mul(new Decimal(String(Math.min(share, 1)))).plus(fall).plus(billed);
+  const held = carried.plus(Decimal.min(net, ZERO));
+  const whole = share < 1 ? held.mul(new Decimal(String(share))).toDecimalPlaces(5, Decimal.ROUND_CEIL) : held;
+  return whole.plus(billed);
 };
 
 /** The window's changes of a sum: each valued event inside it; before it, their total. */
