@@ -191,22 +191,29 @@ describe('pay-in-advance charges through the API', () => {
     assert.equal((await charged()).length, 2);
   });
 
-  test('an event billed on one of its two pay-in-advance charges (a stop between them) gets the other fee from the sweep, once', async () => {
-    const { id, key, call } = await organization();
-    const calls = (await call('GET', '/billable_metrics/calls')).billable_metric;
+  /**
+   * A second plan whose `calls` carry two pay-in-advance charges (2 and 5 EUR, standalone fees), `acme` subscribed to
+   * it as `code`, and events stored without their fees (as a process that stopped after their commit leaves them).
+   */
+  const twoChargePlan = async (code: string, transactionIds: string[]) => {
+    const org = await organization();
+    const calls = (await org.call('GET', '/billable_metrics/calls')).billable_metric;
     const charge = (amount: string) => ({ billable_metric_id: calls.lago_id, charge_model: 'standard', pay_in_advance: true, invoiceable: false, properties: { amount } });
-    await call('POST', '/plans', {
-      plan: { name: 'Dual', code: 'dual', interval: 'monthly', amount_cents: 0, amount_currency: 'EUR', pay_in_advance: false, charges: [charge('2'), charge('5')] },
+    await org.call('POST', '/plans', {
+      plan: { name: code, code, interval: 'monthly', amount_cents: 0, amount_currency: 'EUR', pay_in_advance: false, charges: [charge('2'), charge('5')] },
     });
-    await call('POST', '/subscriptions', { subscription: { external_customer_id: 'acme', plan_code: 'dual', external_id: 'dual' } });
+    await org.call('POST', '/subscriptions', { subscription: { external_customer_id: 'acme', plan_code: code, external_id: code } });
     const bare = createEventService({ db: t.database.db, metering: t.app.services.metering });
-    const stored = await bare.ingest({ organizationId: id, clock: systemClock }, [
-      { transaction_id: 'd1', external_subscription_id: 'dual', code: 'calls', properties: {} },
-      { transaction_id: 'd2', external_subscription_id: 'dual', code: 'calls', properties: {} },
-    ], true);
+    const events = transactionIds.map((id) => ({ transaction_id: id, external_subscription_id: code, code: 'calls', properties: {} }));
+    const stored = await bare.ingest({ organizationId: org.id, clock: systemClock }, events, true);
     assert.ok(stored.ok);
+    return { ...org, stored: stored.value };
+  };
+
+  test('an event billed on one of its two pay-in-advance charges (a stop between them) gets the other fee from the sweep, once', async () => {
+    const { id, key, stored } = await twoChargePlan('dual', ['d1', 'd2']);
     const now = systemClock.now();
-    await t.app.services.inAdvanceCharges.billEvents(id, stored.value, now);
+    await t.app.services.inAdvanceCharges.billEvents(id, stored, now);
     const fees = async () =>
       ((await t.request(key, { method: 'GET', url: '/api/v1/fees?fee_type=charge&external_subscription_id=dual' })).json().fees as Json[])
         .map((f) => `${f.event_transaction_id} ${f.amount_cents}`)
@@ -227,15 +234,7 @@ describe('pay-in-advance charges through the API', () => {
   });
 
   test('the sweep bills an event on the charges of a plan deleted since, as billing it at once would have', async () => {
-    const { id, key, call } = await organization();
-    const calls = (await call('GET', '/billable_metrics/calls')).billable_metric;
-    const charge = (amount: string) => ({ billable_metric_id: calls.lago_id, charge_model: 'standard', pay_in_advance: true, invoiceable: false, properties: { amount } });
-    await call('POST', '/plans', {
-      plan: { name: 'Gone', code: 'gone', interval: 'monthly', amount_cents: 0, amount_currency: 'EUR', pay_in_advance: false, charges: [charge('2'), charge('5')] },
-    });
-    await call('POST', '/subscriptions', { subscription: { external_customer_id: 'acme', plan_code: 'gone', external_id: 'gone' } });
-    const bare = createEventService({ db: t.database.db, metering: t.app.services.metering });
-    assert.ok((await bare.ingest({ organizationId: id, clock: systemClock }, [{ transaction_id: 'g1', external_subscription_id: 'gone', code: 'calls', properties: {} }], true)).ok);
+    const { id, key, call } = await twoChargePlan('gone', ['g1']);
     await call('DELETE', '/plans/gone');
     const now = systemClock.now();
     await t.app.services.inAdvanceCharges.sweep(id, now, now);
