@@ -8,15 +8,15 @@ export const msToTimestamp = (ms: string | number) => sql`(timestamptz 'epoch' +
 // One advisory-lock space per organization for metering settings; the constant keeps it apart from other uses.
 const lockKey = (organizationId: string) => sql`hashtextextended(${organizationId}, 7216000003)`;
 
+/** Takes the metering lock shared and then reads the settings version, fresh (see migration 0025). */
+const ingestionGate = (organizationId: string) => sql`billow_ingestion_gate(${organizationId}::uuid, ${lockKey(organizationId)})`;
+
 /**
  * Ingestion side of the metering lock: many ingestions share it; a change of metering settings takes it alone, so no
  * event is aggregated with settings older than the ones committed before it. Returns the settings' version.
  */
 export const shareMeteringLock = async (db: Db, organizationId: string): Promise<bigint> => {
-  const rows = await queryRows<{ version: string }>(
-    db,
-    sql`SELECT pg_advisory_xact_lock_shared(${lockKey(organizationId)}), metering_version::text AS version FROM organizations WHERE id = ${organizationId}`,
-  );
+  const rows = await queryRows<{ version: string }>(db, sql`SELECT ${ingestionGate(organizationId)}::text AS version`);
   return BigInt(rows[0]!.version);
 };
 
@@ -248,10 +248,7 @@ export const ingestInOneStatement = async (
 ): Promise<FastIngestAnswer> => {
   const [answer] = await queryRowsPrepared<FastIngestAnswer>(
     db,
-    sql`WITH gate AS (
-        SELECT pg_advisory_xact_lock_shared(${lockKey(organizationId)}) AS locked,
-          (SELECT metering_version FROM organizations WHERE id = ${organizationId}) AS version
-      ),
+    sql`WITH gate AS MATERIALIZED (SELECT ${ingestionGate(organizationId)} AS version),
       input AS (
         SELECT e.* FROM gate, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS e(${INPUT_COLUMNS})
         WHERE gate.version = ${String(expectedVersion)}::bigint
