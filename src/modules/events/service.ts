@@ -114,11 +114,12 @@ export const createEventService = ({ db, metering, listeners = [] }: { db: Db; m
     const result = await transact(db, async (tx) => {
       const configs = await metering.beginIngestion(tx, ctx.organizationId, unique.map((u) => u.event.code));
       const events = unique.map((u) => u.event);
-      for (const [position, code] of metering.check(configs, events)) addError(errors, unique[position]!.index, 'properties', code);
+      const { measures, refused } = metering.measureAll(configs, events);
+      for (const [position, code] of refused) addError(errors, unique[position]!.index, 'properties', code);
       if (errors.size > 0) return refusal(errors, batch);
 
       const inserted = new Set(
-        (await metering.store(tx, ctx.organizationId, configs, events, nowMs)).map((r) =>
+        (await metering.store(tx, ctx.organizationId, events, measures, nowMs)).map((r) =>
           keyOf({ transactionId: r.transaction_id, externalSubscriptionId: r.external_subscription_id }),
         ),
       );

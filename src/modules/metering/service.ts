@@ -126,12 +126,9 @@ export const createMeteringService = ({ db }: { db: Db }) => {
   };
 
   /**
-   * Checks that each event carries what its metric needs (a number for sum, max, latest and weighted sums); returns
-   * the refusal of each event that does not, by position.
+   * Each event's measure by position, and the refusal of each event that does not carry what its metric needs (a
+   * number for sum, max, latest and weighted sums).
    */
-  const check = (configs: Map<string, MeteringConfig>, events: readonly MeteredEvent[]): Map<number, EventValueError> => measureAll(configs, events).refused;
-
-  /** Each event's measure by position, and the refusal of each event that has none. */
   const measureAll = (configs: Map<string, MeteringConfig>, events: readonly MeteredEvent[]) => {
     const measures: Measure[] = [];
     const refused = new Map<number, EventValueError>();
@@ -145,23 +142,19 @@ export const createMeteringService = ({ db }: { db: Db }) => {
 
   /**
    * Stores the events whose key is new and folds them into the aggregates, in one statement inside the caller's
-   * ingestion transaction (events must have passed `check`). Answers the keys it stored.
+   * ingestion transaction, with the measures `measureAll` gave them (none refused). Answers the keys it stored.
    */
   const store = async (
     tx: Db,
     organizationId: string,
-    configs: Map<string, MeteringConfig>,
     events: readonly (MeteredEvent & { transactionId: string })[],
+    measures: readonly Measure[],
     createdAtMs: number,
   ) =>
     repo.insertEventsAndAggregate(
       tx,
       organizationId,
-      events.map((event, ord) => {
-        const measured = measure(configs.get(event.code)!, event);
-        if (!measured.ok) throw new Error(`event ${event.transactionId} was not checked before it was stored`);
-        return { ...rowOf(event, measured.value, ord), tx: event.transactionId };
-      }),
+      events.map((event, ord) => ({ ...rowOf(event, measures[ord]!, ord), tx: event.transactionId })),
       createdAtMs,
     );
 
@@ -282,7 +275,7 @@ export const createMeteringService = ({ db }: { db: Db }) => {
     };
   };
 
-  return { beginIngestion, ingestInOneStatement, settingsFor, check, store, contributionOf, snapshot, settingsChanged, compact, startCompactor };
+  return { beginIngestion, ingestInOneStatement, settingsFor, measureAll, store, contributionOf, snapshot, settingsChanged, compact, startCompactor };
 };
 
 export type MeteringService = ReturnType<typeof createMeteringService>;
