@@ -1,7 +1,9 @@
 // Event ingestion throughput: POST /events/batch with 100 events per request from concurrent connections on loopback,
 // 5% of the events resent a little later (duplicates that must be acknowledged and counted once), against a Billow in another
 // process; then, on the same kind of database, the physical limits: a raw COPY of as many events into a bare table and
-// into one with only the idempotency key. Prints figures; asserts nothing.
+// into one with only the idempotency key; and on PostgreSQL the ceiling of storage alone: the same events committed 100
+// at a time from as many connections into a table built like Billow's events table, with nothing else done. Prints
+// figures; asserts nothing.
 //   BENCH_SECONDS (default 30), BENCH_CONNECTIONS (default 16), BENCH_TARGET=postgresql|pglite (default both),
 //   BENCH_CASES=spread|one (default both: batches spread over 100 subscriptions, batches from one subscription).
 import autocannon from 'autocannon';
@@ -100,6 +102,77 @@ const copyLimitsPglite = async (count: number) => {
   return rates;
 };
 
+/**
+ * What PostgreSQL alone can store as ingestion must: 100 events a commit, from CONNECTIONS connections at once, into a
+ * table with the events table's columns and indexes (idempotency key, usage index, time ranges), for `seconds`. Twice:
+ * by COPY (the cheapest way in, which cannot skip an event already stored), and by the INSERT ... ON CONFLICT DO NOTHING
+ * of rows sent as one JSON parameter (how Billow's ingestion statement stores events, without the rest of it). Answers
+ * events/s and the CPU per event of the PostgreSQL processes and of this process (the client).
+ */
+const storageCeilingPostgres = async (url: string, seconds: number) => {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  const organizationId = randomUUID();
+  const results: { way: string; rate: number; cpu: string | null }[] = [];
+  let n = 0;
+  const nextRows = () => {
+    const rows = [];
+    for (let i = 0; i < BATCH; i++, n++) {
+      rows.push({ tx: `tx_${n}`, sub: `sub_${n % SUBSCRIPTIONS}`, id: randomUUID(), ms: (START_SECONDS + Math.floor(n / 100)) * 1000, props: { gb: (n % 97) + 0.5, region: 'eu' } });
+    }
+    return rows;
+  };
+  const ways = {
+    copy: async (client: pg.Client) => {
+      const now = new Date().toISOString();
+      const text = nextRows()
+        .map((r) => `${organizationId}\t${r.tx}\t${r.sub}\t${r.id}\tstorage\t${new Date(r.ms).toISOString()}\t${JSON.stringify(r.props)}\t\\N\t${now}\n`)
+        .join('');
+      await pipeline(Readable.from([text]), client.query(copyFrom('COPY storage_probe FROM STDIN')));
+    },
+    insert: async (client: pg.Client) => {
+      await client.query({
+        name: 'storage_probe_insert',
+        text: `INSERT INTO storage_probe (organization_id, transaction_id, external_subscription_id, id, code, timestamp, properties, created_at)
+          SELECT $1::uuid, tx, sub, id, 'storage', timestamptz 'epoch' + ms * interval '1 millisecond', props, now()
+          FROM jsonb_to_recordset($2::jsonb) AS e(tx text, sub text, id uuid, ms bigint, props jsonb)
+          ORDER BY tx, sub
+          ON CONFLICT DO NOTHING`,
+        values: [organizationId, JSON.stringify(nextRows())],
+      });
+    },
+  };
+  for (const [way, commit] of Object.entries(ways)) {
+    await admin.query('DROP TABLE IF EXISTS storage_probe; CREATE TABLE storage_probe (LIKE events INCLUDING ALL)');
+    const clients = await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        return client;
+      }),
+    );
+    let stored = 0;
+    const before = sampleCpu(undefined);
+    const start = performance.now();
+    const end = start + seconds * 1000;
+    await Promise.all(
+      clients.map(async (client) => {
+        while (performance.now() < end) {
+          await commit(client);
+          stored += BATCH;
+        }
+      }),
+    );
+    const elapsedSeconds = (performance.now() - start) / 1000;
+    const cpu = cpuPerEvent(before, sampleCpu(undefined), stored, { server: null, self: 'client' });
+    await Promise.all(clients.map((client) => client.end()));
+    results.push({ way, rate: stored / elapsedSeconds, cpu });
+  }
+  await admin.query('DROP TABLE storage_probe');
+  await admin.end();
+  return results;
+};
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 console.log(`Event ingestion, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${SECONDS} s, ${CONNECTIONS} connections, ${BATCH} events per request, ${DUPLICATES}% resent`);
@@ -151,5 +224,14 @@ for (const target of TARGETS) {
   const ratios = (limit: number) => rates.map((r) => `${((r / limit) * 100).toFixed(1)}%`).join(' and ');
   console.log(`  COPY into a bare table                  ${fmt(bare!).padStart(9)} rows/s   ingestion reaches ${ratios(bare!)} of it`);
   console.log(`  COPY into a table with the idempotency key ${fmt(keyed!).padStart(6)} rows/s   ingestion reaches ${ratios(keyed!)} of it`);
+  if (target === 'postgresql') {
+    const ceiling = await storageCeilingPostgres(database!.url, Math.min(SECONDS, 15));
+    console.log(`  Storage alone, ${BATCH} events a commit from ${CONNECTIONS} connections into a table built like the events table:`);
+    for (const { way, rate, cpu } of ceiling) {
+      const label = way === 'copy' ? 'by COPY (cannot skip a resent event)' : 'by INSERT ... ON CONFLICT DO NOTHING';
+      console.log(`    ${label.padEnd(38)} ${fmt(rate).padStart(7)} events/s   ingestion reaches ${ratios(rate)} of it`);
+      if (cpu) console.log(`      ${cpu}`);
+    }
+  }
   await database?.drop();
 }

@@ -64,12 +64,23 @@ export const sampleCpu = (serverPid: number | undefined): CpuSample | null => {
   }
 };
 
-/** The CPU each side spent per event between two samples, in microseconds, and how busy the machine was. */
-export const cpuPerEvent = (before: CpuSample | null, after: CpuSample | null, events: number): string | null => {
+/**
+ * The CPU each side spent per event between two samples, in microseconds, and how busy the machine was. `server` and
+ * `self` name the Billow process and this one; without a server, its share is left out.
+ */
+export const cpuPerEvent = (
+  before: CpuSample | null,
+  after: CpuSample | null,
+  events: number,
+  names: { server: string | null; self: string } = { server: 'Billow', self: 'load generator' },
+): string | null => {
   if (!before || !after || events === 0) return null;
   const us = (seconds: number) => `${((seconds * 1e6) / events).toFixed(1)} µs`;
   const busy = (after.machineBusy - before.machineBusy) / (after.machineTotal - before.machineTotal);
-  return `CPU per event: Billow ${us(after.server - before.server)}, PostgreSQL ${us(after.postgres - before.postgres)}, load generator ${us(
-    after.self - before.self,
-  )}; machine ${(busy * 100).toFixed(0)}% busy (${cpus().length} cores)`;
+  const sides = [
+    ...(names.server === null ? [] : [`${names.server} ${us(after.server - before.server)}`]),
+    `PostgreSQL ${us(after.postgres - before.postgres)}`,
+    `${names.self} ${us(after.self - before.self)}`,
+  ];
+  return `CPU per event: ${sides.join(', ')}; machine ${(busy * 100).toFixed(0)}% busy (${cpus().length} cores)`;
 };
