@@ -5,7 +5,8 @@
 // at a time from as many connections into a table built like Billow's events table, with nothing else done. Prints
 // figures; asserts nothing.
 //   BENCH_SECONDS (default 30), BENCH_CONNECTIONS (default 16), BENCH_TARGET=postgresql|pglite (default both),
-//   BENCH_CASES=spread|one (default both: batches spread over 100 subscriptions, batches from one subscription).
+//   BENCH_CASES=spread|one (default both: batches spread over 100 subscriptions, batches from one subscription),
+//   BENCH_LIMITS=off (skips the COPY limits and the storage ceiling, for quick before/after runs).
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -22,6 +23,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const TARGETS = (process.env.BENCH_TARGET ?? 'postgresql,pglite').split(',');
 const CASES = (process.env.BENCH_CASES ?? 'spread,one').split(',');
+const LIMITS = process.env.BENCH_LIMITS !== 'off';
 const BATCH = 100;
 const DUPLICATES = 5;
 const SUBSCRIPTIONS = 1000;
@@ -218,6 +220,10 @@ for (const target of TARGETS) {
     if (split) console.log(`    ${split}`);
   }
   await server.stop();
+  if (!LIMITS) {
+    await database?.drop();
+    continue;
+  }
 
   const copyCount = Math.min(Math.max(sent / 2, 100_000), 1_000_000);
   const [bare, keyed] = target === 'postgresql' ? await copyLimitsPostgres(database!.url, copyCount) : await copyLimitsPglite(copyCount);
