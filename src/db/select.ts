@@ -59,15 +59,20 @@ const pick = <T>(row: Record<string, unknown>, prefix: string, columns: Selectio
 };
 
 /**
- * selectRows for two tables joined in `rest` (whose text must not vary with its values: arrays as one parameter) (each named by its table name there): rows of both, shaped as Drizzle
- * shapes them; the second is null where a LEFT JOIN found nothing (its `id` is null).
+ * selectRows for several tables joined in `rest`, each named by its table name there (`rest`'s text must not vary with
+ * its values: arrays as one parameter): per row, one object per table, shaped as Drizzle shapes them, or null where a
+ * LEFT JOIN found nothing (its `id` is null). One round trip where a hot read would make one per table.
  */
-export const selectPair = async <A, B>(db: Db, first: PgTable, second: PgTable, rest: SQL): Promise<[A, B | null][]> => {
-  const a = aliased(first, 'a.', getTableName(first));
-  const b = aliased(second, 'b.', getTableName(second));
+export const selectJoined = async (db: Db, tables: readonly PgTable[], rest: SQL): Promise<(Record<string, unknown> | null)[][]> => {
+  const parts = tables.map((table, index) => ({ prefix: `${index}.`, ...aliased(table, `${index}.`, getTableName(table)) }));
   // Stable text (callers pass values as parameters): prepared once per connection.
-  const rows = await queryRowsPrepared<Record<string, unknown>>(db, sql`SELECT ${a.list}, ${b.list} FROM ${rest}`);
-  return rows.map((row) => [pick<A>(row, 'a.', a.columns), row['b.id'] === null || row['b.id'] === undefined ? null : pick<B>(row, 'b.', b.columns)]);
+  const rows = await queryRowsPrepared<Record<string, unknown>>(db, sql`SELECT ${sql.join(parts.map((p) => p.list), sql`, `)} FROM ${rest}`);
+  return rows.map((row) =>
+    parts.map(({ prefix, columns }) => {
+      const id = row[`${prefix}id`];
+      return id === null || id === undefined ? null : pick<Record<string, unknown>>(row, prefix, columns);
+    }),
+  );
 };
 
 /**

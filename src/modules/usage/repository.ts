@@ -1,37 +1,56 @@
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
-import { arrayParam, queryRows } from '../../db/query.ts';
-import { selectPair, selectRows, selectTagged } from '../../db/select.ts';
-import { billableMetricFilters, billableMetrics, customers, plans, subscriptions, taxes } from '../../db/schema/index.ts';
+import { arrayParam, queryRows, queryRowsPrepared } from '../../db/query.ts';
+import { selectJoined, selectRows, selectTagged } from '../../db/select.ts';
+import { billableMetrics, customers, organizations, plans, subscriptions, taxes } from '../../db/schema/index.ts';
 import type { Customer } from '../customers/types.ts';
+import type { Organization } from '../organizations/types.ts';
 import type { Tax } from '../taxes/types.ts';
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
 export type PlanRow = typeof plans.$inferSelect;
 export type MetricRow = typeof billableMetrics.$inferSelect;
 
+/** What a usage read starts from. */
+export interface UsageContext {
+  customer: Customer;
+  /** The customer's active subscription with the external id asked for, null when it has none. */
+  subscription: SubscriptionRow | null;
+  /** The subscription's plan (null without a subscription). */
+  plan: PlanRow | null;
+  organization: Organization;
+}
+
 /**
- * The customer with this external id and its active subscription with this one, in one round trip (current usage is
- * read often): the subscription is null when the customer has none by that id.
+ * The customer with this external id, its active subscription with this one, that subscription's plan and the
+ * organization, in one round trip (current usage is read often); null when the organization has no such customer.
  */
-export const findCustomerAndActiveSubscription = async (
+export const findUsageContext = async (
   db: Db,
   organizationId: string,
   externalCustomerId: string,
   externalSubscriptionId: string,
-): Promise<{ customer: Customer; subscription: SubscriptionRow | null } | null> => {
-  const [row] = await selectPair<Customer, SubscriptionRow>(
+): Promise<UsageContext | null> => {
+  const [row] = await selectJoined(
     db,
-    customers,
-    subscriptions,
+    [customers, subscriptions, plans, organizations],
     sql`customers LEFT JOIN LATERAL (
         SELECT * FROM subscriptions WHERE subscriptions.organization_id = customers.organization_id AND subscriptions.customer_id = customers.id
           AND subscriptions.external_id = ${externalSubscriptionId} AND subscriptions.status = 'active'
         ORDER BY subscriptions.started_at DESC, subscriptions.id LIMIT 1
       ) subscriptions ON true
+      LEFT JOIN plans ON plans.organization_id = subscriptions.organization_id AND plans.id = subscriptions.plan_id
+      JOIN organizations ON organizations.id = customers.organization_id
       WHERE customers.organization_id = ${organizationId} AND customers.external_id = ${externalCustomerId} AND customers.deleted_at IS NULL`,
   );
-  return row ? { customer: row[0], subscription: row[1] } : null;
+  if (!row) return null;
+  const [customer, subscription, plan, organization] = row;
+  return {
+    customer: customer as unknown as Customer,
+    subscription: subscription as SubscriptionRow | null,
+    plan: plan as PlanRow | null,
+    organization: organization as unknown as Organization,
+  };
 };
 
 /**
@@ -66,11 +85,6 @@ export const usageTaxes = async (
   return result;
 };
 
-export const findPlan = async (db: Db, organizationId: string, id: string): Promise<PlanRow | null> => {
-  const [row] = await selectRows<PlanRow>(db, plans, sql`plans WHERE organization_id = ${organizationId} AND id = ${id}`, { prepared: true });
-  return row ?? null;
-};
-
 /** The metrics the charges price (deleted ones too: a charge of a metric deleted since still names it). */
 export const metricsByIds = async (db: Db, organizationId: string, ids: readonly string[]): Promise<Map<string, MetricRow>> => {
   if (ids.length === 0) return new Map();
@@ -78,6 +92,7 @@ export const metricsByIds = async (db: Db, organizationId: string, ids: readonly
     db,
     billableMetrics,
     sql`billable_metrics WHERE organization_id = ${organizationId} AND id = ANY(${arrayParam([...new Set(ids)])}::uuid[])`,
+    { prepared: true },
   );
   return new Map(rows.map((row) => [row.id, row]));
 };
@@ -90,16 +105,11 @@ export const declaredFilterValues = async (
 ): Promise<Map<string, Record<string, string[]>>> => {
   const result = new Map<string, Record<string, string[]>>(metricIds.map((id) => [id, {}]));
   if (metricIds.length === 0) return result;
-  const rows = await db
-    .select({ metricId: billableMetricFilters.billableMetricId, key: billableMetricFilters.key, values: billableMetricFilters.values })
-    .from(billableMetricFilters)
-    .where(
-      and(
-        eq(billableMetricFilters.organizationId, organizationId),
-        inArray(billableMetricFilters.billableMetricId, [...new Set(metricIds)]),
-        isNull(billableMetricFilters.deletedAt),
-      ),
-    );
+  const rows = await queryRowsPrepared<{ metricId: string; key: string; values: string[] }>(
+    db,
+    sql`SELECT billable_metric_id AS "metricId", key, values FROM billable_metric_filters
+      WHERE organization_id = ${organizationId} AND billable_metric_id = ANY(${arrayParam([...new Set(metricIds)])}::uuid[]) AND deleted_at IS NULL`,
+  );
   for (const row of rows) {
     const declared = result.get(row.metricId);
     if (declared) declared[row.key] = row.values;

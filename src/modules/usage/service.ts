@@ -12,7 +12,6 @@ import { err, ok, type Result } from '../../lib/result.ts';
 import { dateToInstant } from '../../lib/time.ts';
 import type { MeteringService } from '../metering/service.ts';
 import { createBatchedWindowReader } from '../metering/usage-reader.ts';
-import { findOrganization } from '../organizations/repository.ts';
 import type { ChargeDetails, ChargeFilter } from '../plans/types.ts';
 import { chargeUsageLines } from './charge-usage.ts';
 import { loadPlanChargesForUsage } from './plan-charges.ts';
@@ -54,12 +53,11 @@ export const createUsageService = ({ db, metering }: { db: Db; metering: Meterin
     // transaction's first statement; nothing is written, so an error answer needs no rollback.
     db.transaction(async (txRaw): Promise<Result<UsageReport>> => {
       const tx = txRaw as unknown as Db;
-      const found = await repo.findCustomerAndActiveSubscription(tx, ctx.organizationId, externalCustomerId, request.externalSubscriptionId);
+      const found = await repo.findUsageContext(tx, ctx.organizationId, externalCustomerId, request.externalSubscriptionId);
       if (!found) return err(notFound('customer'));
-      const { customer } = found;
+      const { customer, plan, organization } = found;
       const subscription = request.externalSubscriptionId === '' ? null : found.subscription;
       if (!subscription?.startedAt) return err(notAllowed('no_active_subscription'));
-      const plan = await repo.findPlan(tx, ctx.organizationId, subscription.planId);
       if (!plan) throw new Error(`plan ${subscription.planId} of subscription ${subscription.id} not found`);
       const details = await loadPlanChargesForUsage(tx, ctx.organizationId, plan.id, false);
       const { metrics } = details;
@@ -77,8 +75,6 @@ export const createUsageService = ({ db, metering }: { db: Db; metering: Meterin
       }
       if (selector && charges.length === 0) return err(notFound('charge'));
 
-      const organization = await findOrganization(tx, ctx.organizationId);
-      if (!organization) throw new Error(`organization ${ctx.organizationId} not found`);
       const timeZone = customer.timezone ?? organization.timezone;
       const startedAt = dateToInstant(subscription.startedAt);
       const timing: SubscriptionTiming = {
