@@ -3,11 +3,12 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
-import * as schema from './schema/index.ts';
-
-export type Schema = typeof schema;
-/** The query handle services use; a transaction's handle has the same type, so code runs unchanged inside one. */
-export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+/**
+ * The query handle services use; a transaction's handle has the same type, so code runs unchanged inside one. Built
+ * without Drizzle's relational query API (`db.query.*`), which Billow does not use: with a schema, Drizzle builds a
+ * query builder for every table at each transaction it opens.
+ */
+export type Db = PgDatabase<PgQueryResultHKT>;
 
 /** One connection for work that must not be interleaved (migrations): plain multi-statement SQL and parameterized reads. */
 export interface RawSession {
@@ -39,7 +40,7 @@ export const openPglite = async (options: PgliteOptions = {}): Promise<Database>
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     parsers: { [INT8]: (value: string) => value },
   });
-  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  const db = drizzlePglite({ client }) as unknown as Db;
   const session: RawSession = {
     exec: async (sql) => {
       await client.exec(sql);
@@ -66,7 +67,7 @@ export const openPostgres = async (url: string, poolSize = 10): Promise<Database
   });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
-  const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  const db = drizzlePg({ client: pool }) as unknown as Db;
   return {
     kind: 'postgres',
     db,

@@ -1,24 +1,39 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import { arrayParam, queryRows, queryRowsPrepared } from '../../db/query.ts';
-import { selectJoined, selectRows, selectTagged } from '../../db/select.ts';
-import { billableMetrics, customers, organizations, plans, subscriptions, taxes } from '../../db/schema/index.ts';
-import type { Customer } from '../customers/types.ts';
-import type { Organization } from '../organizations/types.ts';
+import { selectRows, selectTagged } from '../../db/select.ts';
+import { billableMetrics, plans, subscriptions, taxes } from '../../db/schema/index.ts';
 import type { Tax } from '../taxes/types.ts';
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
 export type PlanRow = typeof plans.$inferSelect;
 export type MetricRow = typeof billableMetrics.$inferSelect;
 
-/** What a usage read starts from. */
+/** What a usage read starts from: only the columns it uses (a whole row of each table is 110 columns to parse). */
 export interface UsageContext {
-  customer: Customer;
+  customer: { id: string; timezone: string | null };
   /** The customer's active subscription with the external id asked for, null when it has none. */
-  subscription: SubscriptionRow | null;
+  subscription: { id: string; externalId: string; planId: string; billingTime: string; subscriptionAt: Date; startedAt: Date | null } | null;
   /** The subscription's plan (null without a subscription). */
-  plan: PlanRow | null;
-  organization: Organization;
+  plan: { id: string; interval: string; amountCurrency: string; billChargesMonthly: boolean | null } | null;
+  organization: { timezone: string; meteringVersion: bigint };
+}
+
+interface UsageContextRow {
+  customer_id: string;
+  customer_timezone: string | null;
+  subscription_id: string | null;
+  subscription_external_id: string;
+  plan_id: string;
+  billing_time: string;
+  subscription_at: Date;
+  started_at: Date | null;
+  found_plan_id: string | null;
+  interval: string;
+  amount_currency: string;
+  bill_charges_monthly: boolean | null;
+  organization_timezone: string;
+  metering_version: string;
 }
 
 /**
@@ -31,10 +46,14 @@ export const findUsageContext = async (
   externalCustomerId: string,
   externalSubscriptionId: string,
 ): Promise<UsageContext | null> => {
-  const [row] = await selectJoined(
+  const [row] = await queryRowsPrepared<UsageContextRow>(
     db,
-    [customers, subscriptions, plans, organizations],
-    sql`customers LEFT JOIN LATERAL (
+    sql`SELECT customers.id AS customer_id, customers.timezone AS customer_timezone,
+        subscriptions.id AS subscription_id, subscriptions.external_id AS subscription_external_id, subscriptions.plan_id,
+        subscriptions.billing_time, subscriptions.subscription_at, subscriptions.started_at,
+        plans.id AS found_plan_id, plans.interval, plans.amount_currency, plans.bill_charges_monthly,
+        organizations.timezone AS organization_timezone, organizations.metering_version::text AS metering_version
+      FROM customers LEFT JOIN LATERAL (
         SELECT * FROM subscriptions WHERE subscriptions.organization_id = customers.organization_id AND subscriptions.customer_id = customers.id
           AND subscriptions.external_id = ${externalSubscriptionId} AND subscriptions.status = 'active'
         ORDER BY subscriptions.started_at DESC, subscriptions.id LIMIT 1
@@ -44,14 +63,29 @@ export const findUsageContext = async (
       WHERE customers.organization_id = ${organizationId} AND customers.external_id = ${externalCustomerId} AND customers.deleted_at IS NULL`,
   );
   if (!row) return null;
-  const [customer, subscription, plan, organization] = row;
   return {
-    customer: customer as unknown as Customer,
-    subscription: subscription as SubscriptionRow | null,
-    plan: plan as PlanRow | null,
-    organization: organization as unknown as Organization,
+    customer: { id: row.customer_id, timezone: row.customer_timezone },
+    subscription:
+      row.subscription_id === null
+        ? null
+        : {
+            id: row.subscription_id,
+            externalId: row.subscription_external_id,
+            planId: row.plan_id,
+            billingTime: row.billing_time,
+            subscriptionAt: asDate(row.subscription_at),
+            startedAt: row.started_at === null ? null : asDate(row.started_at),
+          },
+    plan:
+      row.found_plan_id === null
+        ? null
+        : { id: row.found_plan_id, interval: row.interval, amountCurrency: row.amount_currency, billChargesMonthly: row.bill_charges_monthly },
+    organization: { timezone: row.organization_timezone, meteringVersion: BigInt(row.metering_version) },
   };
 };
+
+// node-postgres parses timestamps into Dates; PGlite too, but a driver handing back text is read the same way.
+const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
 
 /**
  * The taxes current usage may apply, in one round trip: each charge's, the plan's, the customer's and the

@@ -59,8 +59,8 @@ export const createUsageService = ({ db, metering }: { db: Db; metering: Meterin
       const subscription = request.externalSubscriptionId === '' ? null : found.subscription;
       if (!subscription?.startedAt) return err(notAllowed('no_active_subscription'));
       if (!plan) throw new Error(`plan ${subscription.planId} of subscription ${subscription.id} not found`);
-      const details = await loadPlanChargesForUsage(tx, ctx.organizationId, plan.id, false);
-      const { metrics } = details;
+      const details = await loadPlanChargesForUsage(tx, ctx.organizationId, plan.id);
+      const { metrics, declared } = details;
 
       const selector = request.charges;
       const charges = details.charges.filter(({ charge }) => {
@@ -94,7 +94,6 @@ export const createUsageService = ({ db, metering }: { db: Db; metering: Meterin
 
       const codes = [...new Set(charges.map(({ charge }) => metrics.get(charge.billableMetricId)?.code).filter((c): c is string => !!c))];
       const configs = await metering.settingsFor(tx, ctx.organizationId, codes, organization.meteringVersion);
-      const declared = await repo.declaredFilterValues(tx, ctx.organizationId, [...metrics.keys()]);
       const ratio = projected ? periodRatio(window.fromDatetime, window.toDatetime, now, timeZone) : 0;
       // Charges ask for their windows side by side: one batch of statements reads them all, each window once.
       const readStates = createBatchedWindowReader(tx, metering, ctx.organizationId, subscription.externalId);
