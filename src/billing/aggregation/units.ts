@@ -48,7 +48,7 @@ export const unitsOf = (type: AggregationType, state: WindowState, context: Unit
       return { units, eventsCount: state.valuedCount, totalAggregatedUnits: units };
     }
     case 'unique_count_agg': {
-      let count = 0;
+      let count = state.uniqueAdds;
       for (const value of state.uniques.values()) if (value.isAdd) count++;
       const units = new Decimal(count);
       return { units, eventsCount: count, totalAggregatedUnits: units };

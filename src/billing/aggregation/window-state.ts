@@ -40,6 +40,12 @@ export interface WindowState {
   weightedToEnd: Decimal;
   amountCentsSum: Decimal;
   uniques: Map<string, UniqueState>;
+  /**
+   * Unique-count values held at the window's end and counted without being listed in `uniques` (a read that only
+   * needs their number). Such a state must not be merged with another holding the same values: their count would
+   * come twice.
+   */
+  uniqueAdds: number;
 }
 
 const ZERO = new Decimal(0);
@@ -55,6 +61,7 @@ export const emptyWindowState = (): WindowState => ({
   weightedToEnd: ZERO,
   amountCentsSum: ZERO,
   uniques: new Map(),
+  uniqueAdds: 0,
 });
 
 /**
@@ -82,6 +89,7 @@ export const mergeWindowStates = (a: WindowState, b: WindowState): WindowState =
     weightedToEnd: a.weightedToEnd.add(b.weightedToEnd),
     amountCentsSum: a.amountCentsSum.add(b.amountCentsSum),
     uniques,
+    uniqueAdds: a.uniqueAdds + b.uniqueAdds,
   };
 };
 

@@ -575,6 +575,21 @@ export interface UniqueStateRow {
   last_key: string | null;
 }
 
+/** Each value's last operation per read and dimensions, over the reads' whole buckets (consolidated and deltas alike). */
+const lastUniqueOperations = (organizationId: string, externalSubscriptionId: string, columns: ReturnType<typeof rangeArrays>) =>
+  sql`SELECT DISTINCT ON (r.read, u.dims, u.value) r.read, u.dims, u.value, u.last_at, u.last_is_add, u.last_key
+      FROM ${rangesTable(columns)} AS r
+      CROSS JOIN LATERAL (
+        SELECT dims, value, last_at, last_is_add, last_key FROM event_unique_values
+        WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = r.code
+          AND grain = r.grain AND bucket >= r.from_at AND bucket < r.to_at
+        UNION ALL
+        SELECT dims, value, last_at, last_is_add, last_key FROM event_unique_value_deltas
+        WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = r.code
+          AND bucket >= r.from_at AND bucket < r.to_at
+      ) AS u
+      ORDER BY r.read, u.dims, u.value, u.last_at DESC, u.last_key DESC NULLS LAST`;
+
 /** Each unique-count value's last operation over whole buckets, per dimensions (consolidated and deltas alike). */
 export const readUniqueStates = async (
   db: Db,
@@ -586,19 +601,29 @@ export const readUniqueStates = async (
   if (columns.read.length === 0) return [];
   return queryRowsPrepared<UniqueStateRow>(
     db,
-    sql`SELECT DISTINCT ON (r.read, u.dims, u.value) r.read, u.dims, u.value,
-        (extract(epoch FROM u.last_at) * 1000)::bigint::text AS last_at_ms, u.last_is_add, u.last_key::text AS last_key
-      FROM ${rangesTable(columns)} AS r
-      CROSS JOIN LATERAL (
-        SELECT dims, value, last_at, last_is_add, last_key FROM event_unique_values
-        WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = r.code
-          AND grain = r.grain AND bucket >= r.from_at AND bucket < r.to_at
-        UNION ALL
-        SELECT dims, value, last_at, last_is_add, last_key FROM event_unique_value_deltas
-        WHERE organization_id = ${organizationId} AND external_subscription_id = ${externalSubscriptionId} AND code = r.code
-          AND bucket >= r.from_at AND bucket < r.to_at
-      ) AS u
-      ORDER BY r.read, u.dims, u.value, u.last_at DESC, u.last_key DESC NULLS LAST`,
+    sql`SELECT read, dims, value, (extract(epoch FROM last_at) * 1000)::bigint::text AS last_at_ms, last_is_add, last_key::text AS last_key
+      FROM (${lastUniqueOperations(organizationId, externalSubscriptionId, columns)}) AS last`,
+  );
+};
+
+/**
+ * How many unique-count values are held at the end of the reads' whole buckets, per dimensions: readUniqueStates
+ * counted in the database, for reads that need no value by name (a subscription with thousands of distinct values
+ * would otherwise send them all at every read).
+ */
+export const readUniqueAddCounts = async (
+  db: Db,
+  organizationId: string,
+  externalSubscriptionId: string,
+  reads: readonly BucketRead[],
+): Promise<{ read: number; dims: string; adds: number }[]> => {
+  const columns = rangeArrays(reads);
+  if (columns.read.length === 0) return [];
+  return queryRowsPrepared<{ read: number; dims: string; adds: number }>(
+    db,
+    sql`SELECT read, dims, (count(*) FILTER (WHERE last_is_add))::int AS adds
+      FROM (${lastUniqueOperations(organizationId, externalSubscriptionId, columns)}) AS last
+      GROUP BY read, dims`,
   );
 };
 

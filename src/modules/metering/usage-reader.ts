@@ -16,7 +16,8 @@ export interface WindowRead {
  * Reads one subscription's usage of metric codes over windows [from, to), per combination of grouping properties
  * (canonical JSON, see dimensionsOf): whole months, days and hours from the pre-aggregated buckets, the edges from the
  * raw events. All the windows' buckets are read in one statement. The number of rows read depends on the windows'
- * shapes and the number of combinations, not on the number of events.
+ * shapes and the number of combinations, not on the number of events. With `countUniques`, a unique count's values are
+ * counted in the database, not listed, where nothing can merge with them (see WindowState.uniqueAdds).
  */
 export const readManyWindowStates = async (
   db: Db,
@@ -24,6 +25,7 @@ export const readManyWindowStates = async (
   organizationId: string,
   externalSubscriptionId: string,
   reads: readonly WindowRead[],
+  options: { countUniques?: boolean } = {},
 ): Promise<Map<string, WindowState>[]> => {
   const plans = reads.map((r) => planRange(r.window));
   const bucketReads = reads.map((r, i) => ({
@@ -56,13 +58,26 @@ export const readManyWindowStates = async (
       }),
     );
   }
-  const uniqueReads = bucketReads.map((read, i) => (reads[i]!.config.metric?.aggregationType === 'unique_count_agg' ? read : { ...read, ranges: [] }));
-  for (const row of await repo.readUniqueStates(db, organizationId, externalSubscriptionId, uniqueReads)) {
+  // A unique count's values can be counted in the database when nothing is merged with them: no raw edges to read,
+  // and one combination of grouping properties (with several, a charge filter may merge combinations holding the
+  // same value).
+  const uniqueHow = reads.map((read, i) =>
+    read.config.metric?.aggregationType !== 'unique_count_agg'
+      ? 'none'
+      : options.countUniques && read.config.dimensionKeys.length === 0 && plans[i]!.raw.length === 0
+        ? 'count'
+        : 'each',
+  );
+  const onlyWhere = (how: string) => bucketReads.map((read, i) => (uniqueHow[i] === how ? read : { ...read, ranges: [] }));
+  for (const row of await repo.readUniqueStates(db, organizationId, externalSubscriptionId, onlyWhere('each'))) {
     stateOf(row.read, row.dims).uniques.set(row.value, {
       lastAt: Number(row.last_at_ms),
       isAdd: row.last_is_add,
       lastKey: row.last_key === null ? null : BigInt(row.last_key),
     });
+  }
+  for (const row of await repo.readUniqueAddCounts(db, organizationId, externalSubscriptionId, onlyWhere('count'))) {
+    stateOf(row.read, row.dims).uniqueAdds = row.adds;
   }
   const rawReads = reads.map((read, i) => ({ code: read.config.code, ranges: plans[i]!.raw }));
   for (const row of await repo.rawEventsForReads(db, organizationId, externalSubscriptionId, rawReads)) {
@@ -96,7 +111,9 @@ export const readWindowStates = async (
 /**
  * A reader for one request: the windows asked for in the same turn of the event loop are read together in one batch
  * of statements, and a window asked for twice is read once. Charges of one plan ask for their windows side by side,
- * so a whole current-usage request reads its aggregates in a few statements instead of a few per charge.
+ * so a whole current-usage request reads its aggregates in a few statements instead of a few per charge. It counts
+ * unique values where it can: charges merge each state it returns into cells of their own and need no value by name
+ * (those that do, prorated ones, read the events).
  */
 export const createBatchedWindowReader = (db: Db, metering: MeteringService, organizationId: string, externalSubscriptionId: string) => {
   const cache = new Map<string, Promise<Map<string, WindowState>>>();
@@ -111,6 +128,7 @@ export const createBatchedWindowReader = (db: Db, metering: MeteringService, org
       organizationId,
       externalSubscriptionId,
       batch.map((b) => b.read),
+      { countUniques: true },
     ).then(
       (results) => batch.forEach((b, i) => b.resolve(results[i]!)),
       (error: unknown) => batch.forEach((b) => b.reject(error)),
