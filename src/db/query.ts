@@ -11,6 +11,12 @@ import type { Db } from './database.ts';
 export const queryRows = async <T>(db: Db, query: SQL): Promise<T[]> => ((await db.execute(query)) as unknown as { rows: T[] }).rows;
 
 /**
+ * A timestamp column of a hand-written query as a Date: node-postgres parses them into Dates, Drizzle's PGlite
+ * session hands them back as text.
+ */
+export const driverDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
+
+/**
  * A JS array passed as one array parameter (`= ANY($1::text[])`, `unnest($1::numeric[])`). Drizzle would otherwise
  * expand an array into a list of parameters.
  */

@@ -16,10 +16,22 @@ export const isDecimalString = (value: unknown): value is string => typeof value
 export const isNonNegativeDecimalString = (value: unknown): value is string =>
   isDecimalString(value) && !new Decimal(value.trim()).isNegative();
 
+const powersOfTen = new Map<number, Decimal>();
+
+/**
+ * The minor units of a currency per major unit (Lago's `subunit_to_unit`): EUR 100, JPY 1, BHD 1000. Remembered per
+ * exponent: every priced line asks for it, and a power costs more than the multiplication it serves.
+ */
+export const subunitToUnit = (currency: string): Decimal => {
+  const exponent = currencyExponent(currency);
+  let power = powersOfTen.get(exponent);
+  if (!power) powersOfTen.set(exponent, (power = new Decimal(10).pow(exponent)));
+  return power;
+};
+
 /** Major units to integer minor units of the currency, rounded once, half away from zero: ("10.005", "EUR") -> 1001n. */
 export const toCents = (amount: Decimal, currency: string): bigint =>
-  BigInt(amount.mul(new Decimal(10).pow(currencyExponent(currency))).toDecimalPlaces(0).toFixed(0));
+  BigInt(amount.mul(subunitToUnit(currency)).toDecimalPlaces(0).toFixed(0));
 
 /** Integer minor units to a Decimal in major units: (1001n, "EUR") -> 10.01. */
-export const fromCents = (cents: bigint | number, currency: string): Decimal =>
-  new Decimal(cents.toString()).div(new Decimal(10).pow(currencyExponent(currency)));
+export const fromCents = (cents: bigint | number, currency: string): Decimal => new Decimal(cents.toString()).div(subunitToUnit(currency));

@@ -1,5 +1,4 @@
-import { currencyExponent } from '../../lib/currencies.ts';
-import { Decimal, toCents } from '../../lib/money.ts';
+import { Decimal, subunitToUnit, toCents } from '../../lib/money.ts';
 import type { Properties } from './properties.ts';
 
 /**
@@ -158,8 +157,7 @@ export const usageFigures = (usage: ChargeUsage): Pick<ChargeAmount, 'units' | '
   return { units, totalAggregatedUnits: usage.totalAggregatedUnits ?? units, eventsCount: usage.eventsCount };
 };
 
-/** The minor units of a currency per major unit (Lago's `subunit_to_unit`): EUR 100, JPY 1, BHD 1000. */
-export const subunitToUnit = (currency: string): Decimal => new Decimal(10).pow(currencyExponent(currency));
+export { subunitToUnit };
 
 /** A charge fee's money in the currency's minor unit. */
 export interface ChargeCents {

@@ -20,8 +20,7 @@ import {
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import { queryRows } from '../../db/query.ts';
-import { currencyExponent } from '../../lib/currencies.ts';
-import { Decimal } from '../../lib/money.ts';
+import { Decimal, subunitToUnit } from '../../lib/money.ts';
 import { dateToInstant, instantToDate } from '../../lib/time.ts';
 import type { MeteringService } from '../metering/service.ts';
 import { createBatchedWindowReader } from '../metering/usage-reader.ts';
@@ -109,7 +108,7 @@ export const trialEndOf = (subscription: Subscription, plan: Plan): Temporal.Ins
 };
 
 const isBefore = (a: Temporal.Instant, b: Temporal.Instant) => Temporal.Instant.compare(a, b) < 0;
-const cents = (amount: Decimal, currency: string) => amount.mul(new Decimal(10).pow(currencyExponent(currency)));
+const cents = (amount: Decimal, currency: string) => amount.mul(subunitToUnit(currency));
 
 /**
  * Whether Lago bills the whole plan amount although the window is cut short at the start: an anniversary plan paid in
@@ -262,7 +261,7 @@ export const draftFees = async (
       units: new Decimal(1),
       totalAggregatedUnits: null,
       eventsCount: 0,
-      preciseUnitAmount: amount.preciseAmountCents.div(new Decimal(10).pow(currencyExponent(currency))),
+      preciseUnitAmount: amount.preciseAmountCents.div(subunitToUnit(currency)),
       amountDetails: { plan_amount_cents: Number(plan.amountCents) },
       payInAdvance: plan.payInAdvance,
       fromDatetime: fee.from,
@@ -366,7 +365,7 @@ export const draftFees = async (
               units: new Decimal(1),
               totalAggregatedUnits: null,
               eventsCount: 0,
-              preciseUnitAmount: precise.div(new Decimal(10).pow(currencyExponent(currency))),
+              preciseUnitAmount: precise.div(subunitToUnit(currency)),
               amountDetails: {},
             });
           }
@@ -451,7 +450,7 @@ const commitmentTrueUp = async (
     units: new Decimal(1),
     totalAggregatedUnits: null,
     eventsCount: 0,
-    preciseUnitAmount: new Decimal(owed.toString()).div(new Decimal(10).pow(currencyExponent(currency))),
+    preciseUnitAmount: new Decimal(owed.toString()).div(subunitToUnit(currency)),
     amountDetails: {},
     payInAdvance: false,
     fromDatetime: livedFrom,

@@ -1,9 +1,9 @@
 import type { Db } from '../../db/database.ts';
 import { transact } from '../../db/transaction.ts';
 import type { Ctx } from '../../lib/context.ts';
-import { currencyExponent, isCurrency } from '../../lib/currencies.ts';
+import { isCurrency } from '../../lib/currencies.ts';
 import { FieldErrorsBuilder, notFound } from '../../lib/errors.ts';
-import { Decimal, isDecimalString } from '../../lib/money.ts';
+import { Decimal, isDecimalString, subunitToUnit } from '../../lib/money.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { instantToDate } from '../../lib/time.ts';
 import { findAddOnByCode } from '../add-ons/repository.ts';
@@ -84,7 +84,7 @@ export const createOneOffInvoice = async (db: Db, ctx: Ctx, input: OneOffInput):
         units,
         totalAggregatedUnits: null,
         eventsCount: 0,
-        preciseUnitAmount: unitCents.div(new Decimal(10).pow(currencyExponent(currency!))),
+        preciseUnitAmount: unitCents.div(subunitToUnit(currency!)),
         amountDetails: {},
         payInAdvance: false,
         fromDatetime: now,

@@ -12,9 +12,8 @@ import { creditOf, floorCredits, roundsToZero } from '../../billing/wallets/cred
 import type { Db } from '../../db/database.ts';
 import { walletTransactions } from '../../db/schema/wallets.ts';
 import { selectRows } from '../../db/select.ts';
-import { currencyExponent } from '../../lib/currencies.ts';
 import { invalid, notAllowed } from '../../lib/errors.ts';
-import { Decimal } from '../../lib/money.ts';
+import { Decimal, subunitToUnit } from '../../lib/money.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { instantToDate } from '../../lib/time.ts';
 import { loadInvoiceCreditContext, type InvoiceCreditContext } from '../credit-notes/context.ts';
@@ -162,7 +161,7 @@ const recreditWallets = async (tx: Db, invoice: InvoiceRow, now: Temporal.Instan
     if (credits.isZero() || roundsToZero(rateOf(wallet), credits)) continue;
     // Before the grant, so that the `wallet.updated` it reports shows the consumed credits as they end.
     const consumed = new Decimal(wallet.consumedCredits).minus(creditOf(rateOf(wallet), credits).creditAmount);
-    const consumedCents = consumed.mul(wallet.rateAmount).mul(new Decimal(10).pow(currencyExponent(wallet.currency))).floor();
+    const consumedCents = consumed.mul(wallet.rateAmount).mul(subunitToUnit(wallet.currency)).floor();
     await walletsRepo.updateWallet(tx, organizationId, wallet.id, {
       consumedCredits: Decimal.max(consumed, 0).toFixed(),
       consumedAmountCents: BigInt(Decimal.max(consumedCents, 0).toFixed(0)),

@@ -1,5 +1,6 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
+import { driverDate, queryRowsPrepared } from '../../db/query.ts';
 import { selectRows } from '../../db/select.ts';
 import { apiKeys, organizations } from '../../db/schema/index.ts';
 import type { Organization } from './types.ts';
@@ -21,13 +22,20 @@ export const findByKeyDigest = async (
   db: Db,
   digest: Buffer,
 ): Promise<{ organizationId: string; testClockFrozenAt: Date | null; digest: Buffer } | null> => {
-  const rows = await db
-    .select({ organizationId: apiKeys.organizationId, testClockFrozenAt: organizations.testClockFrozenAt, digest: apiKeys.keyDigest })
-    .from(apiKeys)
-    .innerJoin(organizations, eq(organizations.id, apiKeys.organizationId))
-    .where(and(eq(apiKeys.keyDigest, digest), isNull(apiKeys.revokedAt)))
-    .limit(1);
-  return rows[0] ?? null;
+  // Hand-written and prepared: Drizzle's query builder would build this statement anew at every request.
+  const [row] = await queryRowsPrepared<{ organization_id: string; test_clock_frozen_at: Date | string | null; key_digest: Uint8Array }>(
+    db,
+    sql`SELECT api_keys.organization_id, organizations.test_clock_frozen_at, api_keys.key_digest
+      FROM api_keys JOIN organizations ON organizations.id = api_keys.organization_id
+      WHERE api_keys.key_digest = ${digest} AND api_keys.revoked_at IS NULL
+      LIMIT 1`,
+  );
+  if (!row) return null;
+  return {
+    organizationId: row.organization_id,
+    testClockFrozenAt: row.test_clock_frozen_at === null ? null : driverDate(row.test_clock_frozen_at),
+    digest: Buffer.from(row.key_digest),
+  };
 };
 
 export const findOrganization = async (db: Db, id: string): Promise<Organization | null> => {

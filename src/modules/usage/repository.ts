@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
-import { arrayParam, queryRows, queryRowsPrepared } from '../../db/query.ts';
+import { arrayParam, driverDate, queryRows, queryRowsPrepared } from '../../db/query.ts';
 import { selectRows, selectTagged } from '../../db/select.ts';
 import { billableMetrics, plans, subscriptions, taxes } from '../../db/schema/index.ts';
 import type { Tax } from '../taxes/types.ts';
@@ -73,8 +73,8 @@ export const findUsageContext = async (
             externalId: row.subscription_external_id,
             planId: row.plan_id,
             billingTime: row.billing_time,
-            subscriptionAt: asDate(row.subscription_at),
-            startedAt: row.started_at === null ? null : asDate(row.started_at),
+            subscriptionAt: driverDate(row.subscription_at),
+            startedAt: row.started_at === null ? null : driverDate(row.started_at),
           },
     plan:
       row.found_plan_id === null
@@ -83,9 +83,6 @@ export const findUsageContext = async (
     organization: { timezone: row.organization_timezone, meteringVersion: BigInt(row.metering_version) },
   };
 };
-
-// node-postgres parses timestamps into Dates; PGlite too, but a driver handing back text is read the same way.
-const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
 
 /**
  * The taxes current usage may apply, in one round trip: each charge's, the plan's, the customer's and the

@@ -1,9 +1,8 @@
 import type { Temporal } from 'temporal-polyfill';
 import { localDateAt } from '../../billing/periods/index.ts';
 import type { Db } from '../../db/database.ts';
-import { currencyExponent } from '../../lib/currencies.ts';
 import { newId } from '../../lib/ids.ts';
-import { Decimal } from '../../lib/money.ts';
+import { Decimal, subunitToUnit } from '../../lib/money.ts';
 import { instantToDate } from '../../lib/time.ts';
 import { emptyInvoice, finalizeInvoice } from '../billing/invoice-writer.ts';
 import { loadBillingParty, type BillingParty } from '../billing/party.ts';
@@ -36,7 +35,7 @@ export const billPurchase = async (tx: Db, wallet: WalletRow, purchase: Transact
       amountCurrency: wallet.currency,
       amountCents: purchase.amountCents,
       preciseAmountCents: purchase.amountCents.toString(),
-      unitAmountCents: BigInt(rate.mul(new Decimal(10).pow(currencyExponent(wallet.currency))).toDecimalPlaces(0).toFixed(0)),
+      unitAmountCents: BigInt(rate.mul(subunitToUnit(wallet.currency)).toDecimalPlaces(0).toFixed(0)),
       preciseUnitAmount: rate.toFixed(),
       units: purchase.creditAmount,
       eventsCount: 0n,
