@@ -2,11 +2,9 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import { arrayParam, driverDate, queryRows, queryRowsPrepared } from '../../db/query.ts';
 import { selectRows, selectTagged } from '../../db/select.ts';
-import { billableMetrics, plans, subscriptions, taxes } from '../../db/schema/index.ts';
+import { billableMetrics, taxes } from '../../db/schema/index.ts';
 import type { Tax } from '../taxes/types.ts';
 
-export type SubscriptionRow = typeof subscriptions.$inferSelect;
-export type PlanRow = typeof plans.$inferSelect;
 export type MetricRow = typeof billableMetrics.$inferSelect;
 
 /** What a usage read starts from: only the columns it uses (a whole row of each table is 110 columns to parse). */
