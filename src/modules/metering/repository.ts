@@ -63,7 +63,11 @@ export const metricSettings = async (db: Db, organizationId: string, codes: read
     WHERE m.organization_id = ${organizationId} AND m.code = ANY(${arrayParam([...codes])}::text[]) AND m.deleted_at IS NULL`);
 };
 
-/** One event as ingestion hands it to the database: its row, and what it adds to the aggregates. */
+/**
+ * One event as ingestion hands it to the database: its row, and what it adds to the aggregates. Sent as JSON, where a
+ * key left out reads as NULL: the fields most events leave empty are left out rather than sent as null (a batch of
+ * 100 events is about a fifth shorter to write, send and parse).
+ */
 export interface IngestRow {
   tx: string;
   sub: string;
@@ -72,23 +76,23 @@ export interface IngestRow {
   ms: number;
   props: Record<string, unknown>;
   /** precise_total_amount_cents, as decimal text. */
-  amount: string | null;
+  amount?: string;
   dims: string;
   /** The event's numeric value as decimal text, when it has one. */
-  v: string | null;
+  v?: string;
   /** Unique counts: the value, and whether the event adds it. */
-  uv: string | null;
-  uadd: boolean | null;
+  uv?: string;
+  uadd?: boolean;
   /** Position inside the request (to match resent events with their answers). */
   ord: number;
   /**
    * The event's arrival key, its uuidv7 id as a decimal integer: of events at the same instant, the one with the
-   * greater key arrived later and is the latest (inside a request too: ids are made in order). Null for events of
+   * greater key arrived later and is the latest (inside a request too: ids are made in order). Left out for events of
    * metrics where no tie matters (their aggregates' latest value is never read).
    */
-  k: string | null;
-  /** Whether the client sent the timestamp (a resend without one matches whatever the first reception stored). */
-  given: boolean;
+  k?: string;
+  /** Present, false, when the client left the timestamp out (a resend without one matches whatever the first reception stored). */
+  given?: false;
 }
 
 const INPUT_COLUMNS = sql`tx text, sub text, id uuid, code text, ms bigint, props jsonb, amount numeric, dims text, v numeric,
@@ -220,7 +224,7 @@ export const insertEventsAndAggregate = async (
   queryRows(
     db,
     sql`WITH input AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS e(${INPUT_COLUMNS})),
-      ${storeInput(organizationId, createdAtMs, rows.some((r) => r.uv !== null))}
+      ${storeInput(organizationId, createdAtMs, rows.some((r) => r.uv !== undefined))}
     SELECT transaction_id, external_subscription_id FROM inserted`,
   );
 
@@ -253,14 +257,14 @@ export const ingestInOneStatement = async (
         SELECT e.* FROM gate, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS e(${INPUT_COLUMNS})
         WHERE gate.version = ${String(expectedVersion)}::bigint
       ),
-      ${storeInput(organizationId, createdAtMs, rows.some((r) => r.uv !== null))},
+      ${storeInput(organizationId, createdAtMs, rows.some((r) => r.uv !== undefined))},
       skipped AS (
         SELECT i.ord, e.id, (extract(epoch FROM e.timestamp) * 1000)::bigint::text AS timestamp_ms, e.properties,
           e.precise_total_amount_cents::text AS precise_total_amount_cents,
           (extract(epoch FROM e.created_at) * 1000)::bigint::text AS created_at_ms,
           e.id IS NOT NULL AND e.code = i.code AND e.properties = i.props
             AND e.precise_total_amount_cents IS NOT DISTINCT FROM i.amount
-            AND (NOT i.given OR e.timestamp = timestamptz 'epoch' + i.ms * interval '1 millisecond') AS same
+            AND (i.given IS FALSE OR e.timestamp = timestamptz 'epoch' + i.ms * interval '1 millisecond') AS same
         FROM input i
         -- The subscription is compared through an expression so that only the idempotency key can find the twin: with
         -- stale statistics the planner otherwise walks the usage index over all of the subscription's events.
