@@ -53,7 +53,19 @@ describe('events: ingestion, idempotency, listing', () => {
       event: { properties: { region: 'eu', gb: 3 }, timestamp: 1710000000, code: 'storage', external_subscription_id: 'sub_dup', transaction_id: 'dup_1' },
     });
     assert.equal(again.data.event.lago_id, first.data.event.lago_id);
+    // A resend that leaves the timestamp out is the same event (the first reception's time stands); in a batch too.
+    const { timestamp: _sent, ...untimed } = event;
+    const resentUntimed = await client.events.createEvent({ event: untimed });
+    assert.equal(resentUntimed.data.event.lago_id, first.data.event.lago_id);
+    assert.equal(resentUntimed.data.event.timestamp, first.data.event.timestamp);
+    const batchUntimed = await client.events.createBatchEvents({ events: [untimed] });
+    assert.equal(batchUntimed.data.events?.[0]?.lago_id, first.data.event.lago_id);
     const before = await snapshotDatabase(t.database);
+    // One that sends another timestamp is not.
+    await assert.rejects(client.events.createEvent({ event: { ...event, timestamp: 1710000001 } }), (e) => {
+      assert.deepEqual(lagoError(e).body.error_details, { transaction_id: ['value_already_exist'] });
+      return true;
+    });
     await assert.rejects(client.events.createEvent({ event: { ...event, properties: { gb: 4, region: 'eu' } } }), (e) => {
       assert.deepEqual(lagoError(e), {
         status: 422,
