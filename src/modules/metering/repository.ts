@@ -91,7 +91,10 @@ export interface IngestRow {
    * metrics where no tie matters (their aggregates' latest value is never read).
    */
   k?: string;
-  /** Present, false, when the client left the timestamp out (a resend without one matches whatever the first reception stored). */
+  /**
+   * Present, false, when the client left the timestamp out: a resend without one matches whatever the first reception
+   * stored.
+   */
   given?: false;
 }
 
