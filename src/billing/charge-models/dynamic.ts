@@ -1,4 +1,5 @@
-import { amountPerUnit, subunitToUnit, usageFigures, ZERO, type ChargeAmount, type ChargeUsage } from './pricing.ts';
+import { subunitToUnit } from '../../lib/money.ts';
+import { amountPerUnit, usageFigures, ZERO, type ChargeAmount, type ChargeUsage } from './pricing.ts';
 import type { ChargeModelProperties, Properties } from './properties.ts';
 
 /** Dynamic: each event carries its own price (`precise_total_amount_cents`), so the model has no properties of its own. */

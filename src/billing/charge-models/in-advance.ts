@@ -1,10 +1,9 @@
-import { Decimal } from '../../lib/money.ts';
+import { Decimal, subunitToUnit } from '../../lib/money.ts';
 import type { Temporal } from 'temporal-polyfill';
 import { priceCharge, type ChargeModel } from './index.ts';
 import {
   chargeCents,
   decimalText,
-  subunitToUnit,
   ZERO,
   type AmountDetails,
   type ChargeUsage,

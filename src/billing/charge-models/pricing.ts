@@ -157,8 +157,6 @@ export const usageFigures = (usage: ChargeUsage): Pick<ChargeAmount, 'units' | '
   return { units, totalAggregatedUnits: usage.totalAggregatedUnits ?? units, eventsCount: usage.eventsCount };
 };
 
-export { subunitToUnit };
-
 /** A charge fee's money in the currency's minor unit. */
 export interface ChargeCents {
   /** The amount rounded once to the currency's minor unit, half away from zero. */

@@ -1,12 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { Temporal } from 'temporal-polyfill';
-import { subunitToUnit } from '../../billing/charge-models/pricing.ts';
 import { feeTaxes, type InvoiceTax } from '../../billing/invoices/index.ts';
 import { invoiceBoundaries, localDateAt } from '../../billing/periods/index.ts';
 import type { Db } from '../../db/database.ts';
 import { arrayParam, queryRows } from '../../db/query.ts';
 import { newId } from '../../lib/ids.ts';
-import { Decimal } from '../../lib/money.ts';
+import { Decimal, subunitToUnit } from '../../lib/money.ts';
 import { instantToDate } from '../../lib/time.ts';
 import { recordDomainEvent } from '../domain-events/record.ts';
 import * as invoicesRepo from '../invoices/repository.ts';

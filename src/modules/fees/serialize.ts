@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { decimalText, subunitToUnit } from '../../billing/charge-models/pricing.ts';
+import { decimalText } from '../../billing/charge-models/pricing.ts';
 import { AnyObject, Nullable } from '../../http/schemas.ts';
-import { Decimal } from '../../lib/money.ts';
+import { Decimal, subunitToUnit } from '../../lib/money.ts';
 import { isoSeconds } from '../../lib/time.ts';
 import type { FeeAppliedTaxRow, FeeView } from './types.ts';
 
